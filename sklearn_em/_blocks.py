@@ -1,0 +1,46 @@
+"""Row blocks: bounded memory, and both cores.
+
+A pass over the data visits row blocks small enough that one block's work
+arrays stay within a few megabytes. Blocks go to a thread pool when more than
+one thread is asked for; BLAS is then capped at one thread per block, because
+two BLAS pools fighting over two cores are slower than one.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+
+from threadpoolctl import threadpool_limits
+
+# Bytes of work arrays one block may hold: a block fits in the L2/L3 caches
+# of common CPUs while its GEMMs stay large enough to run near peak.
+BLOCK_BYTES = 4 * 2**20
+
+
+def block_slices(n_rows, row_bytes, block_bytes=None):
+    """Consecutive slices that cover ``range(n_rows)``."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    step = max(64, block_bytes // max(row_bytes, 1))
+    return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+
+
+def map_blocks(func, slices, n_threads=1):
+    """``[func(s) for s in slices]``, in order, on ``n_threads`` threads."""
+    if n_threads <= 1 or len(slices) <= 1:
+        return [func(s) for s in slices]
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            return list(pool.map(func, slices))
+
+
+def reduce_blocks(func, slices, n_threads=1):
+    """The sum of ``func(s)`` over the slices."""
+    parts = map_blocks(func, slices, n_threads)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def single_blas_thread(active):
+    """Cap BLAS at one thread while our own threads run, else do nothing."""
+    return threadpool_limits(limits=1, user_api="blas") if active else nullcontext()

@@ -1,0 +1,187 @@
+"""The EM driver: passes over row blocks, the M-step, convergence.
+
+One pass with the current mixture returns additive sufficient statistics
+(``nk``, ``s1``, ``s2``) and the observed-data log-likelihood; the M-step is a
+closed form of their sums.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._blocks import block_slices, map_blocks, reduce_blocks
+
+EPS = 10 * np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Sufficient statistics of a set of rows, in coordinates centred on a shift."""
+
+    nk: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    loglik: float
+
+    def __add__(self, other):
+        return Statistics(
+            self.nk + other.nk,
+            self.s1 + other.s1,
+            self.s2 + other.s2,
+            self.loglik + other.loglik,
+        )
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How passes run: the covariance family, ``reg_covar`` and the threads."""
+
+    family: object
+    reg_covar: float
+    n_threads: int = 1
+
+    def slices(self, X):
+        n_samples, d = X.shape
+        row_bytes = X.itemsize * (d + 2 * d * d + 4)
+        return block_slices(n_samples, row_bytes)
+
+    def statistics(self, X, mixture):
+        """Statistics of all rows of ``X`` under ``mixture``."""
+        shift, coef = self._prepare(mixture, X.dtype)
+
+        def block(rows):
+            Xc = X[rows] - shift
+            F = self.family.features(Xc)
+            resp = self.family.log_density(F, Xc, coef)
+            log_norm = normalise_log_responsibilities(resp)
+            return _moments(self.family, F, Xc, resp, log_norm.sum(dtype=np.float64))
+
+        stats = reduce_blocks(block, self.slices(X), self.n_threads)
+        return stats, shift
+
+    def statistics_from_responsibilities(self, X, resp):
+        """Statistics of all rows of ``X`` with given responsibilities."""
+        shift = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+
+        def block(rows):
+            Xc = X[rows] - shift
+            F = self.family.features(Xc)
+            return _moments(self.family, F, Xc, resp[rows].astype(X.dtype), 0.0)
+
+        return reduce_blocks(block, self.slices(X), self.n_threads), shift
+
+    def log_prob(self, X, mixture):
+        """``log w_k + log N(x | k)`` for every row and component."""
+        shift, coef = self._prepare(mixture, X.dtype)
+
+        def block(rows):
+            Xc = X[rows] - shift
+            return self.family.log_density(self.family.features(Xc), Xc, coef)
+
+        parts = map_blocks(block, self.slices(X), self.n_threads)
+        return np.concatenate(parts) if parts else np.empty((0, mixture.n_components))
+
+    def m_step(self, stats, shift):
+        """The mixture that maximises the expected complete-data likelihood."""
+        nk = stats.nk + EPS
+        means = stats.s1 / nk[:, None]
+        # Second moments are raw sums of the centred features, computed in
+        # the data's precision; differences below this are rounding noise.
+        resolution = 1e3 * np.finfo(shift.dtype).eps
+        covariances = self.family.covariances(stats.s2, nk, means, self.reg_covar, resolution)
+        return self.family.make_mixture(nk / nk.sum(), means + shift, covariances, self.reg_covar)
+
+    def step(self, X, mixture):
+        """One EM iteration: the mean log-likelihood of ``mixture``, and its update."""
+        stats, shift = self.statistics(X, mixture)
+        return stats.loglik / X.shape[0], self.m_step(stats, shift)
+
+    def _prepare(self, mixture, dtype):
+        shift = mixture.centre()
+        coef = self.family.coefficients(mixture, shift)
+        return shift.astype(dtype), tuple(np.asarray(a, dtype=dtype) for a in coef)
+
+
+def _moments(family, F, Xc, resp, loglik):
+    return Statistics(
+        nk=resp.sum(axis=0, dtype=np.float64),
+        s1=np.asarray(resp.T @ Xc, dtype=np.float64),
+        s2=np.asarray(family.second_moments(F, Xc, resp), dtype=np.float64),
+        loglik=float(loglik),
+    )
+
+
+def normalise_log_responsibilities(log_prob):
+    """Turn each row of ``log_prob`` into responsibilities, in place.
+
+    Returns the log of each row's normaliser (its log-likelihood), computed
+    with log-sum-exp so that no unnormalised density is exponentiated.
+    """
+    top = log_prob.max(axis=1, keepdims=True)
+    log_prob -= top
+    np.exp(log_prob, out=log_prob)
+    total = log_prob.sum(axis=1, keepdims=True)
+    log_prob /= total
+    return np.log(total[:, 0]) + top[:, 0]
+
+
+class ConvergenceMonitor:
+    """The progress of one EM run: its log-likelihood history and its state.
+
+    ``history[t]`` is the mean log-likelihood of the iterate that pass ``t``
+    started from; convergence is a change below ``tol`` between iterates.
+    """
+
+    def __init__(self, tol, max_iter, verbose=0, verbose_interval=10, start=-np.inf):
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.history = []
+        self.converged = False
+        self._last = start
+        self._started = time.perf_counter()
+        self._lap = self._started
+
+    @property
+    def n_iter(self):
+        return len(self.history)
+
+    @property
+    def lower_bound(self):
+        """The mean log-likelihood of the latest iterate."""
+        return self.history[-1] if self.history else -np.inf
+
+    @property
+    def done(self):
+        return self.converged or self.n_iter >= self.max_iter
+
+    def report(self, loglik, new_iterate=True):
+        """Record one pass; ``new_iterate=False`` when the iterate did not move."""
+        self.history.append(loglik)
+        if new_iterate:
+            change = loglik - self._last
+            self._last = loglik
+            self.converged = abs(change) < self.tol
+        else:
+            change = 0.0
+        self._print(change)
+
+    def _print(self, change):
+        if self.verbose >= 1 and self.n_iter % self.verbose_interval == 0:
+            now = time.perf_counter()
+            message = f"  Iteration {self.n_iter}"
+            if self.verbose >= 2:
+                message += f"\t time lapse {now - self._lap:.5f}s\t ll change {change:.5f}"
+            self._lap = now
+            print(message)
+
+
+def run_plain_em(X, start, engine, monitor):
+    """Iterate EM from ``start`` until the monitor says done."""
+    mixture = start
+    while not monitor.done:
+        loglik, mixture = engine.step(X, mixture)
+        monitor.report(loglik)
+    return mixture

@@ -1,0 +1,422 @@
+"""The Gaussian family, one class per covariance type.
+
+Every family writes the log-density of component ``k`` as a function that is
+linear in a few row features::
+
+    log N(x | mu_k, Sigma_k) = F(x) @ A[:, k] + x @ B[:, k] + c[k]
+
+where ``F(x)`` holds the second-order terms of ``x`` (the packed upper
+triangle of ``x x^T`` for 'full', ``x**2`` for 'diag', ``|x|**2`` for
+'spherical'). One GEMM per block then scores every component at once, and the
+same features, weighted by the responsibilities, are the second-moment
+statistics of the M-step. Rows are always centred on a shift close to the data
+before they get here, which keeps the expanded quadratic form accurate.
+
+The driver never branches on the covariance type: it calls the methods below.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+class SingularCovarianceError(ValueError):
+    """A component's covariance is not positive definite."""
+
+    def __init__(self, components, reg_covar):
+        self.components = list(components)
+        names = ", ".join(str(k) for k in self.components)
+        super().__init__(
+            f"The covariance of component(s) {names} is singular even with "
+            f"reg_covar={reg_covar:g}: the component collapsed onto too few "
+            "distinct samples. Increase reg_covar, reduce n_components, or "
+            "remove duplicated samples."
+        )
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """The parameters of a Gaussian mixture, in the layout of scikit-learn."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+
+    @property
+    def n_components(self):
+        return self.means.shape[0]
+
+    @property
+    def n_features(self):
+        return self.means.shape[1]
+
+    def centre(self):
+        """A shift close to the data: the mean of the mixture."""
+        return self.weights @ self.means
+
+
+class _Family:
+    """Shared pieces; subclasses fill in the covariance-specific parts."""
+
+    name = None
+
+    def features(self, Xc):
+        """Second-order row features of the centred block ``Xc``."""
+        raise NotImplementedError
+
+    def second_moments(self, F, Xc, resp):
+        """Responsibility-weighted sums of the second-order terms."""
+        raise NotImplementedError
+
+    def covariances(self, s2, nk, means, reg_covar, resolution):
+        """Covariances from summed second moments and the new means.
+
+        A variance smaller than ``resolution`` times its raw second moment is
+        rounding noise of ``E[x^2] - mu^2``; it is set to exactly zero (with
+        its row and column), so that only ``reg_covar`` can make it positive.
+        """
+        raise NotImplementedError
+
+    def precisions_cholesky(self, covariances, reg_covar):
+        """Cholesky factors of the precisions; raise if one is singular."""
+        raise NotImplementedError
+
+    def precisions(self, precisions_cholesky):
+        raise NotImplementedError
+
+    def covariances_from_precisions(self, precisions):
+        raise NotImplementedError
+
+    def coefficients(self, mixture, shift):
+        """``(A, B, c)`` of the weighted log-density ``log w_k + log N_k``."""
+        raise NotImplementedError
+
+    def log_density(self, F, Xc, coef):
+        A, B, c = coef
+        out = Xc @ B
+        out += F @ A
+        out += c
+        return out
+
+    def n_parameters(self, n_components, n_features):
+        raise NotImplementedError
+
+    def to_unconstrained(self, covariances):
+        """A flat vector of real numbers that parameterises the covariances."""
+        raise NotImplementedError
+
+    def from_unconstrained(self, theta, n_components, n_features):
+        raise NotImplementedError
+
+    def make_mixture(self, weights, means, covariances, reg_covar):
+        return Mixture(
+            weights=weights,
+            means=means,
+            covariances=covariances,
+            precisions_cholesky=self.precisions_cholesky(covariances, reg_covar),
+        )
+
+
+def _unresolved(second_moments, squared_means, resolution):
+    """Where ``second_moments - squared_means`` is below rounding noise."""
+    return second_moments - squared_means <= resolution * second_moments
+
+
+def _lower_cholesky(covariances, reg_covar):
+    """Lower Cholesky factors of a stack of matrices, naming failures."""
+    try:
+        return np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        bad = []
+        for k, cov in enumerate(covariances):
+            try:
+                np.linalg.cholesky(cov)
+            except np.linalg.LinAlgError:
+                bad.append(k)
+        raise SingularCovarianceError(bad, reg_covar) from None
+
+
+def _precision_cholesky_from_cov(covariances, reg_covar):
+    """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack."""
+    if not np.all(np.isfinite(covariances)):
+        bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
+        raise SingularCovarianceError(bad, reg_covar)
+    chol = _lower_cholesky(covariances, reg_covar)
+    eye = np.broadcast_to(np.eye(chol.shape[-1]), chol.shape)
+    inv_chol = linalg.solve_triangular(chol, eye, lower=True)
+    if not np.all(np.isfinite(inv_chol)):
+        bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
+        raise SingularCovarianceError(bad, reg_covar)
+    return np.swapaxes(inv_chol, -1, -2)
+
+
+def _log_det_cholesky(precisions_cholesky):
+    """``log det U`` for each upper-triangular factor in a stack."""
+    diagonals = np.diagonal(precisions_cholesky, axis1=-2, axis2=-1)
+    return np.log(diagonals).sum(axis=-1)
+
+
+def _cholesky_to_unconstrained(covariances):
+    chol = np.linalg.cholesky(covariances)
+    d = chol.shape[-1]
+    rows, cols = np.tril_indices(d)
+    theta = chol[..., rows, cols].copy()
+    diagonal = rows == cols
+    theta[..., diagonal] = np.log(theta[..., diagonal])
+    return theta.ravel()
+
+
+def _cholesky_from_unconstrained(theta, n_matrices, d):
+    rows, cols = np.tril_indices(d)
+    theta = theta.reshape(n_matrices, rows.size)
+    diagonal = rows == cols
+    chol = np.zeros((n_matrices, d, d))
+    chol[:, rows, cols] = theta
+    chol[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
+    return chol @ np.swapaxes(chol, -1, -2)
+
+
+class PackedUpper:
+    """Packs and unpacks the upper triangles of symmetric ``d x d`` matrices."""
+
+    def __init__(self, d):
+        self.d = d
+        self.rows, self.cols = np.triu_indices(d)
+        # x^T P x = sum over the upper triangle of P_ab x_a x_b, doubled off the diagonal
+        self.multiplicity = np.where(self.rows == self.cols, 1.0, 2.0)
+
+    @property
+    def size(self):
+        return self.rows.size
+
+    def outer(self, X):
+        """The packed upper triangle of ``x x^T`` for every row of ``X``."""
+        n, d = X.shape
+        out = np.empty((n, self.size), dtype=X.dtype)
+        start = 0
+        for a in range(d):
+            stop = start + d - a
+            np.multiply(X[:, a:], X[:, a, None], out=out[:, start:stop])
+            start = stop
+        return out
+
+    def pack(self, matrices):
+        return matrices[..., self.rows, self.cols]
+
+    def unpack(self, packed):
+        out = np.zeros(packed.shape[:-1] + (self.d, self.d))
+        out[..., self.rows, self.cols] = packed
+        out[..., self.cols, self.rows] = packed
+        return out
+
+
+class Full(_Family):
+    name = "full"
+
+    def features(self, Xc):
+        return PackedUpper(Xc.shape[1]).outer(Xc)
+
+    def second_moments(self, F, Xc, resp):
+        return resp.T @ F
+
+    def covariances(self, s2, nk, means, reg_covar, resolution):
+        d = means.shape[1]
+        diagonal = (slice(None), np.arange(d), np.arange(d))
+        cov = PackedUpper(d).unpack(s2 / nk[:, None])
+        unresolved = _unresolved(cov[diagonal], means**2, resolution)
+        cov -= means[:, :, None] * means[:, None, :]
+        component, feature = np.nonzero(unresolved)
+        cov[component, feature, :] = 0.0
+        cov[component, :, feature] = 0.0
+        cov[diagonal] += reg_covar
+        return cov
+
+    def precisions_cholesky(self, covariances, reg_covar):
+        return _precision_cholesky_from_cov(covariances, reg_covar)
+
+    def precisions(self, precisions_cholesky):
+        return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
+
+    def covariances_from_precisions(self, precisions):
+        return self.precisions(_precision_cholesky_from_cov(precisions, 0.0))
+
+    def coefficients(self, mixture, shift):
+        d = mixture.n_features
+        packed = PackedUpper(d)
+        P = self.precisions(mixture.precisions_cholesky)
+        mu = mixture.means - shift
+        Pmu = np.einsum("kab,kb->ka", P, mu)
+        A = (-0.5 * packed.multiplicity * packed.pack(P)).T
+        B = Pmu.T
+        c = (
+            -0.5 * np.einsum("ka,ka->k", mu, Pmu)
+            + _log_det_cholesky(mixture.precisions_cholesky)
+            - 0.5 * d * LOG_2PI
+            + np.log(mixture.weights)
+        )
+        return A, B, c
+
+    def n_parameters(self, n_components, n_features):
+        return n_components * n_features * (n_features + 1) // 2
+
+    def to_unconstrained(self, covariances):
+        return _cholesky_to_unconstrained(covariances)
+
+    def from_unconstrained(self, theta, n_components, n_features):
+        return _cholesky_from_unconstrained(theta, n_components, n_features)
+
+
+class Tied(_Family):
+    name = "tied"
+
+    def features(self, Xc):
+        return None
+
+    def second_moments(self, F, Xc, resp):
+        # Rows of resp sum to one, so the pooled second moment ignores resp.
+        return Xc.T @ Xc
+
+    def covariances(self, s2, nk, means, reg_covar, resolution):
+        n = nk.sum()
+        between = (nk[:, None] * means).T @ means / n
+        unresolved = _unresolved(np.diag(s2) / n, np.diag(between), resolution)
+        cov = s2 / n - between
+        cov[unresolved, :] = 0.0
+        cov[:, unresolved] = 0.0
+        cov.flat[:: cov.shape[0] + 1] += reg_covar
+        return cov
+
+    def precisions_cholesky(self, covariances, reg_covar):
+        return _precision_cholesky_from_cov(covariances[None], reg_covar)[0]
+
+    def precisions(self, precisions_cholesky):
+        return precisions_cholesky @ precisions_cholesky.T
+
+    def covariances_from_precisions(self, precisions):
+        return self.precisions(_precision_cholesky_from_cov(precisions[None], 0.0)[0])
+
+    def coefficients(self, mixture, shift):
+        d = mixture.n_features
+        U = mixture.precisions_cholesky
+        mu = mixture.means - shift
+        Pmu = mu @ U @ U.T
+        c = (
+            -0.5 * np.einsum("ka,ka->k", mu, Pmu)
+            + _log_det_cholesky(U)
+            - 0.5 * d * LOG_2PI
+            + np.log(mixture.weights)
+        )
+        return U, Pmu.T, c
+
+    def log_density(self, F, Xc, coef):
+        U, B, c = coef
+        y = Xc @ U.astype(Xc.dtype, copy=False)
+        out = Xc @ B
+        out -= 0.5 * np.einsum("ij,ij->i", y, y)[:, None]
+        out += c
+        return out
+
+    def n_parameters(self, n_components, n_features):
+        return n_features * (n_features + 1) // 2
+
+    def to_unconstrained(self, covariances):
+        return _cholesky_to_unconstrained(covariances[None])
+
+    def from_unconstrained(self, theta, n_components, n_features):
+        return _cholesky_from_unconstrained(theta, 1, n_features)[0]
+
+
+class _Independent(_Family):
+    """Shared pieces of 'diag' and 'spherical', whose factors are ``1/sqrt(var)``."""
+
+    def precisions_cholesky(self, covariances, reg_covar):
+        bad = ~(covariances > 0) | ~np.isfinite(covariances)
+        if bad.any():
+            bad_components = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+            raise SingularCovarianceError(bad_components, reg_covar)
+        return 1.0 / np.sqrt(covariances)
+
+    def precisions(self, precisions_cholesky):
+        return precisions_cholesky**2
+
+    def covariances_from_precisions(self, precisions):
+        return 1.0 / precisions
+
+    def to_unconstrained(self, covariances):
+        return np.log(covariances).ravel()
+
+    def from_unconstrained(self, theta, n_components, n_features):
+        return np.exp(theta)
+
+
+class Diag(_Independent):
+    name = "diag"
+
+    def features(self, Xc):
+        return Xc * Xc
+
+    def second_moments(self, F, Xc, resp):
+        return resp.T @ F
+
+    def covariances(self, s2, nk, means, reg_covar, resolution):
+        moments = s2 / nk[:, None]
+        cov = moments - means**2
+        cov[_unresolved(moments, means**2, resolution)] = 0.0
+        return cov + reg_covar
+
+    def coefficients(self, mixture, shift):
+        d = mixture.n_features
+        P = self.precisions(mixture.precisions_cholesky)
+        mu = mixture.means - shift
+        c = (
+            -0.5 * np.sum(mu**2 * P, axis=1)
+            + np.log(mixture.precisions_cholesky).sum(axis=1)
+            - 0.5 * d * LOG_2PI
+            + np.log(mixture.weights)
+        )
+        return -0.5 * P.T, (P * mu).T, c
+
+    def n_parameters(self, n_components, n_features):
+        return n_components * n_features
+
+    def from_unconstrained(self, theta, n_components, n_features):
+        return np.exp(theta).reshape(n_components, n_features)
+
+
+class Spherical(_Independent):
+    name = "spherical"
+
+    def features(self, Xc):
+        return np.einsum("ij,ij->i", Xc, Xc)[:, None]
+
+    def second_moments(self, F, Xc, resp):
+        return F[:, 0] @ resp
+
+    def covariances(self, s2, nk, means, reg_covar, resolution):
+        moments = s2 / nk
+        squared_means = np.sum(means**2, axis=1)
+        cov = (moments - squared_means) / means.shape[1]
+        cov[_unresolved(moments, squared_means, resolution)] = 0.0
+        return cov + reg_covar
+
+    def coefficients(self, mixture, shift):
+        d = mixture.n_features
+        p = self.precisions(mixture.precisions_cholesky)
+        mu = mixture.means - shift
+        c = (
+            -0.5 * p * np.sum(mu**2, axis=1)
+            + d * np.log(mixture.precisions_cholesky)
+            - 0.5 * d * LOG_2PI
+            + np.log(mixture.weights)
+        )
+        return -0.5 * p[None, :], (p[:, None] * mu).T, c
+
+    def n_parameters(self, n_components, n_features):
+        return n_components
+
+
+FAMILIES = {family.name: family for family in (Full(), Tied(), Diag(), Spherical())}

@@ -1,0 +1,559 @@
+"""The Gaussian mixture estimator: parameters, validation and public methods."""
+
+import time
+import warnings
+from dataclasses import replace
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._acceleration import run_squarem
+from ._blocks import single_blas_thread
+from ._em import ConvergenceMonitor, Engine, normalise_log_responsibilities, run_plain_em
+from ._gaussian import FAMILIES, Mixture
+from ._init import initial_responsibilities
+
+_PRECISION_SHAPES = {
+    "full": lambda k, d: (k, d, d),
+    "tied": lambda k, d: (d, d),
+    "diag": lambda k, d: (k, d),
+    "spherical": lambda k, d: (k,),
+}
+
+
+class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by expectation-maximization.
+
+    A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the
+    parameters and fitted attributes have the same names and meanings. It
+    differs in three ways: ``n_components`` defaults to 2 (it is a clusterer),
+    EM can be accelerated with SQUAREM, and the passes over the data run in
+    row blocks on ``n_jobs`` threads.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        The number of mixture components.
+
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        The form of each component's covariance: its own full matrix, one
+        full matrix shared by all, its own diagonal matrix, or its own single
+        variance.
+
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood per sample improves by less than
+        this between two iterates.
+
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance in every M-step, so that
+        covariances stay positive definite.
+
+    max_iter : int, default=100
+        The largest number of EM passes over the data per initialization.
+
+    n_init : int, default=1
+        The number of initializations; the fit with the highest likelihood is
+        kept.
+
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+            default='kmeans'
+        How the starting responsibilities are chosen.
+
+    weights_init : array-like of shape (n_components,), default=None
+        Starting weights; by default they come from ``init_params``.
+
+    means_init : array-like of shape (n_components, n_features), default=None
+        Starting means; by default they come from ``init_params``.
+
+    precisions_init : array-like, default=None
+        Starting precisions (inverse covariances), shaped as
+        ``precisions_``; by default they come from ``init_params``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialization. Pass an int for reproducible fits.
+
+    warm_start : bool, default=False
+        If True, each ``fit`` starts from the previous solution and
+        ``n_init`` is ignored.
+
+    verbose : int, default=0
+        0 is silent; 1 prints each initialization and every
+        ``verbose_interval`` iterations; 2 also prints times and changes.
+
+    verbose_interval : int, default=10
+        The number of iterations between progress messages.
+
+    acceleration : {None, 'squarem'}, default=None
+        None runs plain EM. 'squarem' extrapolates between EM steps
+        (Varadhan & Roland, 2008) and keeps a jump only when it does not lower
+        the likelihood; it reaches the same optimum in fewer passes.
+
+    n_jobs : int, default=None
+        The number of threads: several initializations run side by side, or
+        else the row blocks of one pass do. None means 1.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        The weight of each component.
+
+    means_ : ndarray of shape (n_components, n_features)
+        The mean of each component.
+
+    covariances_ : ndarray
+        The covariances: shape (n_components, n_features, n_features) for
+        'full', (n_features, n_features) for 'tied', (n_components,
+        n_features) for 'diag' and (n_components,) for 'spherical'.
+
+    precisions_ : ndarray
+        The inverses of the covariances, shaped as ``covariances_``.
+
+    precisions_cholesky_ : ndarray
+        Upper-triangular factors ``U`` with ``precision = U @ U.T`` (the
+        square roots of the precisions for 'diag' and 'spherical').
+
+    converged_ : bool
+        Whether the kept fit reached ``tol`` within ``max_iter`` passes.
+
+    n_iter_ : int
+        The number of EM passes of the kept fit.
+
+    lower_bound_ : float
+        The mean log-likelihood of the last iterate of the kept fit.
+
+    lower_bounds_ : list of float
+        The mean log-likelihood of the iterate at each pass of the kept fit.
+        It never decreases; with SQUAREM, a rejected jump repeats the value.
+
+    labels_ : ndarray of shape (n_samples,)
+        The component of each training sample.
+
+    n_features_in_ : int
+        The number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The names of the features seen during ``fit``, when they are all
+        strings.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : The scikit-learn estimator this mirrors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_em import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> gm.means_[np.argsort(gm.means_[:, 0])]
+    array([[ 1.,  2.],
+           [10.,  2.]])
+    >>> gm.predict([[0, 0], [12, 3]]) == gm.predict([[1, 2], [10, 2]])
+    array([ True,  True])
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(FAMILIES))],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "acceleration": [StrOptions({"squarem"}), None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        acceleration=None,
+        n_jobs=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.acceleration = acceleration
+        self.n_jobs = n_jobs
+
+    # -- fitting ---------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Fit the mixture by EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data.
+
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : GaussianMixture
+            The fitted mixture.
+        """
+        self.fit_predict(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None):
+        """Fit the mixture by EM and return the component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data.
+
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The component of each sample, equal to ``labels_``.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n_samples = X.shape[0]
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Got n_samples={n_samples} but n_components={self.n_components}: "
+                "a mixture needs at least as many samples as components. "
+                "Reduce n_components or provide more samples."
+            )
+        engine = Engine(
+            FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
+        )
+        user_start = self._user_start(X.shape[1])
+
+        warm = self.warm_start and hasattr(self, "converged_")
+        if warm:
+            runs = [self._run(X, engine, self._mixture(), self.lower_bound_, 0)]
+        else:
+            runs = self._run_initializations(X, engine, user_start)
+
+        mixture, monitor = max(runs, key=lambda run: run[1].lower_bound)
+        if not monitor.converged and self.max_iter > 0:
+            warnings.warn(
+                "The best initialization did not converge within max_iter="
+                f"{self.max_iter} iterations. Increase max_iter or tol, try "
+                "acceleration='squarem', or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        labels = engine.log_prob(X, mixture).argmax(axis=1)
+
+        self._set_mixture(mixture)
+        self.converged_ = monitor.converged
+        self.n_iter_ = monitor.n_iter
+        self.lower_bounds_ = list(monitor.history)
+        self.lower_bound_ = monitor.lower_bound
+        self.labels_ = labels
+        return labels
+
+    def _run_initializations(self, X, engine, user_start):
+        random_state = check_random_state(self.random_state)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_init)
+        n_threads = min(engine.n_threads, self.n_init)
+        if n_threads <= 1:
+            return [
+                self._initialize_and_run(X, engine, user_start, seed, index)
+                for index, seed in enumerate(seeds)
+            ]
+        # Restarts share the threads, so each runs its blocks serially.
+        engine = replace(engine, n_threads=1)
+        with single_blas_thread(True):
+            return Parallel(n_jobs=n_threads, prefer="threads")(
+                delayed(self._initialize_and_run)(X, engine, user_start, s, i)
+                for i, s in enumerate(seeds)
+            )
+
+    def _initialize_and_run(self, X, engine, user_start, seed, index):
+        start = self._initial_mixture(X, engine, user_start, np.random.RandomState(seed))
+        return self._run(X, engine, start, -np.inf, index)
+
+    def _run(self, X, engine, start, previous_lower_bound, index):
+        if self.verbose:
+            print(f"Initialization {index}")
+        started = time.perf_counter()
+        monitor = ConvergenceMonitor(
+            self.tol, self.max_iter, self.verbose, self.verbose_interval, previous_lower_bound
+        )
+        run = run_squarem if self.acceleration == "squarem" else run_plain_em
+        mixture = run(X, start, engine, monitor) if self.max_iter > 0 else start
+        if self.verbose:
+            state = "converged" if monitor.converged else "did not converge"
+            print(
+                f"Initialization {state}. time lapse {time.perf_counter() - started:.5f}s"
+                f"\t lower bound {monitor.lower_bound:.5f}"
+            )
+        return mixture, monitor
+
+    def _initial_mixture(self, X, engine, user_start, random_state):
+        weights, means, covariances = user_start
+        if weights is None or means is None or covariances is None:
+            resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
+            estimate = engine.m_step(*engine.statistics_from_responsibilities(X, resp))
+            weights = estimate.weights if weights is None else weights
+            means = estimate.means if means is None else means
+            covariances = estimate.covariances if covariances is None else covariances
+        return engine.family.make_mixture(weights, means, covariances, self.reg_covar)
+
+    def _user_start(self, n_features):
+        """The validated initial weights, means and covariances (from precisions)."""
+        k = self.n_components
+        weights = means = covariances = None
+        if self.weights_init is not None:
+            weights = _as_float_array(self.weights_init, "weights_init", (k,))
+            if np.any(weights < 0) or np.any(weights > 1) or not np.isclose(weights.sum(), 1.0):
+                raise ValueError(
+                    "weights_init must be non-negative and sum to 1; got "
+                    f"{weights} with sum {weights.sum():.6g}. Normalise it first."
+                )
+        if self.means_init is not None:
+            means = _as_float_array(self.means_init, "means_init", (k, n_features))
+        if self.precisions_init is not None:
+            shape = _PRECISION_SHAPES[self.covariance_type](k, n_features)
+            precisions = _as_float_array(self.precisions_init, "precisions_init", shape)
+            family = FAMILIES[self.covariance_type]
+            if self.covariance_type in ("full", "tied") and not np.allclose(
+                precisions, np.swapaxes(precisions, -1, -2)
+            ):
+                raise ValueError("precisions_init must hold symmetric matrices.")
+            try:
+                covariances = family.covariances_from_precisions(precisions)
+                family.precisions_cholesky(covariances, 0.0)
+            except ValueError:
+                raise ValueError(
+                    "precisions_init must be positive definite (positive for "
+                    "'diag' and 'spherical')."
+                ) from None
+        return weights, means, covariances
+
+    # -- the fitted model ------------------------------------------------
+
+    def _set_mixture(self, mixture):
+        family = FAMILIES[self.covariance_type]
+        self.weights_ = mixture.weights
+        self.means_ = mixture.means
+        self.covariances_ = mixture.covariances
+        self.precisions_cholesky_ = mixture.precisions_cholesky
+        self.precisions_ = family.precisions(mixture.precisions_cholesky)
+
+    def _mixture(self):
+        return Mixture(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
+
+    def _weighted_log_prob(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        engine = Engine(
+            FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
+        )
+        return engine.log_prob(X, self._mixture())
+
+    def predict(self, X):
+        """The most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component indices.
+        """
+        return self._weighted_log_prob(X).argmax(axis=1)
+
+    def predict_proba(self, X):
+        """The posterior probability of each component for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_components)
+            Responsibilities; each row sums to 1.
+        """
+        resp = self._weighted_log_prob(X)
+        normalise_log_responsibilities(resp)
+        return resp
+
+    def score_samples(self, X):
+        """The log-density of each sample under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            Log-likelihood of each sample.
+        """
+        return normalise_log_responsibilities(self._weighted_log_prob(X))
+
+    def score(self, X, y=None):
+        """The mean log-likelihood per sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean log-density of the samples; higher is better.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the fitted mixture.
+
+        Unlike scikit-learn, repeated calls give new draws unless a
+        ``random_state`` is passed here.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            The number of samples to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; None draws afresh on every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples, grouped by component.
+
+        y : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        rng = check_random_state(random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        labels = np.repeat(np.arange(self.n_components), counts)
+        d = self.means_.shape[1]
+        noise = rng.standard_normal((n_samples, d))
+        X = np.empty((n_samples, d))
+        start = 0
+        for k, count in enumerate(counts):
+            rows = slice(start, start + count)
+            X[rows] = self.means_[k] + noise[rows] @ self._covariance_root(k).T
+            start += count
+        return X, labels
+
+    def _covariance_root(self, k):
+        """A matrix ``C`` with ``C @ C.T`` the covariance of component ``k``."""
+        d = self.means_.shape[1]
+        cov = self.covariances_
+        if self.covariance_type == "full":
+            return np.linalg.cholesky(cov[k])
+        if self.covariance_type == "tied":
+            return np.linalg.cholesky(cov)
+        if self.covariance_type == "diag":
+            return np.diag(np.sqrt(cov[k]))
+        return np.sqrt(cov[k]) * np.eye(d)
+
+    def _n_parameters(self):
+        k, d = self.means_.shape
+        return FAMILIES[self.covariance_type].n_parameters(k, d) + k * d + k - 1
+
+    def bic(self, X):
+        """Bayesian information criterion of the mixture on ``X``; lower is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        bic : float
+            ``-2 log L + n_parameters log n_samples``.
+        """
+        n_samples = _num_samples(X)
+        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+
+    def aic(self, X):
+        """Akaike information criterion of the mixture on ``X``; lower is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        aic : float
+            ``-2 log L + 2 n_parameters``.
+        """
+        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _num_samples(X):
+    return len(X) if not hasattr(X, "shape") else X.shape[0]
+
+
+def _as_float_array(value, name, shape):
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; it holds NaN or inf.")
+    return array

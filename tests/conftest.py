@@ -1,0 +1,21 @@
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+
+
+@pytest.fixture
+def blobs():
+    """Four well-separated clusters in three dimensions, with labels."""
+    centers = [[0.0, 0.0, 0.0], [6.0, 0.0, 0.0], [0.0, 6.0, 0.0], [0.0, 0.0, 6.0]]
+    return make_blobs(n_samples=600, centers=centers, cluster_std=0.8, random_state=0)
+
+
+@pytest.fixture
+def overlapping():
+    """Three overlapping anisotropic clusters: EM converges slowly here."""
+    rng = np.random.default_rng(3)
+    means = np.array([[0.0, 0.0], [1.5, 0.5], [0.5, 2.0]])
+    parts = [rng.multivariate_normal(mean, [[1.0, 0.6], [0.6, 1.2]], size=400) for mean in means]
+    return np.vstack(parts)

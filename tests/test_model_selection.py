@@ -1,0 +1,51 @@
+"""Choosing the number of components with GridSearchCV."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_em import GaussianMixture, aic_scorer, bic_scorer
+
+GRID = {"n_components": [1, 2, 3, 4, 5, 6]}
+
+
+def _search(estimator, grid, scoring):
+    cv = KFold(n_splits=3, shuffle=True, random_state=0)
+    return GridSearchCV(estimator, grid, scoring=scoring, cv=cv)
+
+
+@pytest.mark.parametrize("scoring", [None, bic_scorer, aic_scorer])
+def test_grid_search_selects_the_true_k(blobs, scoring):
+    X, _ = blobs
+    search = _search(GaussianMixture(random_state=0), GRID, scoring).fit(X)
+    assert search.best_params_ == {"n_components": 4}
+
+
+@pytest.mark.parametrize("scoring", [None, bic_scorer])
+def test_grid_search_over_a_pipeline(blobs, scoring):
+    X, _ = blobs
+    pipeline = make_pipeline(StandardScaler(), GaussianMixture(random_state=0))
+    grid = {"gaussianmixture__n_components": GRID["n_components"]}
+    search = _search(pipeline, grid, scoring).fit(X)
+    assert search.best_params_ == {"gaussianmixture__n_components": 4}
+
+
+def test_scorers_are_minus_the_criteria(blobs):
+    X, _ = blobs
+    model = GaussianMixture(4, random_state=0).fit(X)
+    assert bic_scorer(model, X) == -model.bic(X)
+    assert aic_scorer(model, X) == -model.aic(X)
+    pipeline = make_pipeline(StandardScaler(), GaussianMixture(4, random_state=0)).fit(X)
+    scaled = pipeline[0].transform(X)
+    assert bic_scorer(pipeline, X) == -pipeline[-1].bic(scaled)
+
+
+def test_bic_penalises_extra_parameters(blobs):
+    X, _ = blobs
+    model = GaussianMixture(4, random_state=0).fit(X)
+    n, d = X.shape
+    n_parameters = 4 * d * (d + 1) / 2 + 4 * d + 3
+    expected = -2 * model.score(X) * n + n_parameters * np.log(n)
+    np.testing.assert_allclose(model.bic(X), expected, rtol=1e-12)
