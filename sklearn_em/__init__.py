@@ -1,7 +1,8 @@
 """Expectation-maximization estimators for scikit-learn."""
 
+from .impute import EMImputer
 from .mixture import GaussianMixture
 from .model_selection import aic_scorer, bic_scorer
 
-__all__ = ["GaussianMixture", "aic_scorer", "bic_scorer"]
+__all__ = ["EMImputer", "GaussianMixture", "aic_scorer", "bic_scorer"]
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blocks import block_slices, map_blocks, reduce_blocks
+from ._missing import conditionals
 
 EPS = 10 * np.finfo(np.float64).eps
 
@@ -34,8 +35,25 @@ class Statistics:
 
 
 @dataclass(frozen=True)
+class _Prepared:
+    """What a pass needs of a mixture, computed once per pass."""
+
+    shift: np.ndarray  # in the data's dtype
+    coef: tuple  # the family's log-density coefficients, in the data's dtype
+    means: np.ndarray  # centred on shift, float64, for the missing-data path
+    precisions: np.ndarray
+    log_det_precisions: np.ndarray
+    log_weights: np.ndarray
+
+
+@dataclass(frozen=True)
 class Engine:
-    """How passes run: the covariance family, ``reg_covar`` and the threads."""
+    """How passes run: the covariance family, ``reg_covar`` and the threads.
+
+    Complete rows go through the family's one-GEMM path; rows holding NaN
+    through the conditional moments of ``_missing``. Both add into the same
+    statistics.
+    """
 
     family: object
     reg_covar: float
@@ -47,21 +65,53 @@ class Engine:
         return block_slices(n_samples, row_bytes)
 
     def statistics(self, X, mixture):
-        """Statistics of all rows of ``X`` under ``mixture``."""
-        shift, coef = self._prepare(mixture, X.dtype)
+        """Statistics of all rows of ``X`` under ``mixture``, and their shift."""
+        prepared = self._prepare(mixture, X.dtype)
 
         def block(rows):
-            Xc = X[rows] - shift
-            F = self.family.features(Xc)
-            resp = self.family.log_density(F, Xc, coef)
-            log_norm = normalise_log_responsibilities(resp)
-            return _moments(self.family, F, Xc, resp, log_norm.sum(dtype=np.float64))
+            Xc = X[rows] - prepared.shift
+            incomplete = np.isnan(Xc).any(axis=1)
+            if not incomplete.any():
+                return self._complete_statistics(Xc, prepared)
+            stats = self._incomplete_statistics(Xc[incomplete], prepared)
+            if incomplete.all():
+                return stats
+            return stats + self._complete_statistics(Xc[~incomplete], prepared)
 
         stats = reduce_blocks(block, self.slices(X), self.n_threads)
-        return stats, shift
+        return stats, prepared.shift
+
+    def _complete_statistics(self, Xc, prepared):
+        F = self.family.features(Xc)
+        resp = self.family.log_density(F, Xc, prepared.coef)
+        loglik = normalise_log_responsibilities(resp).sum(dtype=np.float64)
+        return _moments(self.family, F, Xc, resp, loglik)
+
+    def _incomplete_statistics(self, Xc, prepared):
+        cond = self._conditionals(Xc, prepared)
+        resp = cond.log_prob
+        loglik = normalise_log_responsibilities(resp).sum()
+        weighted = resp.T[:, :, None] * cond.means
+        second = np.swapaxes(weighted, 1, 2) @ cond.means
+        second += cond.conditional_covariance_sums(resp)
+        return Statistics(
+            nk=resp.sum(axis=0),
+            s1=weighted.sum(axis=1),
+            s2=self.family.from_dense_second_moments(second),
+            loglik=float(loglik),
+        )
+
+    def _conditionals(self, Xc, prepared):
+        return conditionals(
+            Xc.astype(np.float64, copy=False),
+            prepared.means,
+            prepared.precisions,
+            prepared.log_det_precisions,
+            prepared.log_weights,
+        )
 
     def statistics_from_responsibilities(self, X, resp):
-        """Statistics of all rows of ``X`` with given responsibilities."""
+        """Statistics of the complete rows ``X`` with given responsibilities."""
         shift = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
 
         def block(rows):
@@ -72,15 +122,29 @@ class Engine:
         return reduce_blocks(block, self.slices(X), self.n_threads), shift
 
     def log_prob(self, X, mixture):
-        """``log w_k + log N(x | k)`` for every row and component."""
-        shift, coef = self._prepare(mixture, X.dtype)
+        """``log w_k + log N(x_o | k)`` for every row and component."""
+        prepared = self._prepare(mixture, X.dtype)
+        family = self.family
 
         def block(rows):
-            Xc = X[rows] - shift
-            return self.family.log_density(self.family.features(Xc), Xc, coef)
+            Xc = X[rows] - prepared.shift
+            incomplete = np.isnan(Xc).any(axis=1)
+            out = np.empty((Xc.shape[0], mixture.n_components), dtype=Xc.dtype)
+            complete = Xc[~incomplete] if incomplete.any() else Xc
+            out[~incomplete] = family.log_density(
+                family.features(complete), complete, prepared.coef
+            )
+            if incomplete.any():
+                out[incomplete] = self._conditionals(Xc[incomplete], prepared).log_prob
+            return out
 
         parts = map_blocks(block, self.slices(X), self.n_threads)
         return np.concatenate(parts) if parts else np.empty((0, mixture.n_components))
+
+    def conditionals(self, X, mixture):
+        """Conditional moments of rows of ``X`` holding NaN (one block)."""
+        prepared = self._prepare(mixture, np.float64)
+        return self._conditionals(X - prepared.shift, prepared), prepared.shift
 
     def m_step(self, stats, shift):
         """The mixture that maximises the expected complete-data likelihood."""
@@ -100,7 +164,14 @@ class Engine:
     def _prepare(self, mixture, dtype):
         shift = mixture.centre()
         coef = self.family.coefficients(mixture, shift)
-        return shift.astype(dtype), tuple(np.asarray(a, dtype=dtype) for a in coef)
+        return _Prepared(
+            shift=shift.astype(dtype),
+            coef=tuple(np.asarray(a, dtype=dtype) for a in coef),
+            means=mixture.means - shift.astype(dtype),
+            precisions=self.family.dense_precisions(mixture),
+            log_det_precisions=self.family.log_det_precisions(mixture),
+            log_weights=np.log(mixture.weights),
+        )
 
 
 def _moments(family, F, Xc, resp, loglik):

@@ -105,6 +105,18 @@ class _Family:
     def n_parameters(self, n_components, n_features):
         raise NotImplementedError
 
+    def dense_precisions(self, mixture):
+        """The precision of every component as a ``(k, d, d)`` stack."""
+        raise NotImplementedError
+
+    def log_det_precisions(self, mixture):
+        """``log det`` of every component's precision, shape ``(k,)``."""
+        raise NotImplementedError
+
+    def from_dense_second_moments(self, moments):
+        """This family's ``s2`` layout from ``(k, d, d)`` second-moment sums."""
+        raise NotImplementedError
+
     def to_unconstrained(self, covariances):
         """A flat vector of real numbers that parameterises the covariances."""
         raise NotImplementedError
@@ -263,6 +275,15 @@ class Full(_Family):
     def n_parameters(self, n_components, n_features):
         return n_components * n_features * (n_features + 1) // 2
 
+    def dense_precisions(self, mixture):
+        return self.precisions(mixture.precisions_cholesky)
+
+    def log_det_precisions(self, mixture):
+        return 2 * _log_det_cholesky(mixture.precisions_cholesky)
+
+    def from_dense_second_moments(self, moments):
+        return PackedUpper(moments.shape[-1]).pack(moments)
+
     def to_unconstrained(self, covariances):
         return _cholesky_to_unconstrained(covariances)
 
@@ -323,6 +344,17 @@ class Tied(_Family):
     def n_parameters(self, n_components, n_features):
         return n_features * (n_features + 1) // 2
 
+    def dense_precisions(self, mixture):
+        P = self.precisions(mixture.precisions_cholesky)
+        return np.broadcast_to(P, (mixture.n_components,) + P.shape)
+
+    def log_det_precisions(self, mixture):
+        log_det = 2 * _log_det_cholesky(mixture.precisions_cholesky)
+        return np.full(mixture.n_components, log_det)
+
+    def from_dense_second_moments(self, moments):
+        return moments.sum(axis=0)
+
     def to_unconstrained(self, covariances):
         return _cholesky_to_unconstrained(covariances[None])
 
@@ -345,6 +377,18 @@ class _Independent(_Family):
 
     def covariances_from_precisions(self, precisions):
         return 1.0 / precisions
+
+    def dense_precisions(self, mixture):
+        k, d = mixture.means.shape
+        diagonal = np.broadcast_to(
+            self.precisions(mixture.precisions_cholesky).reshape(k, -1), (k, d)
+        )
+        dense = np.zeros((k, d, d))
+        dense[:, np.arange(d), np.arange(d)] = diagonal
+        return dense
+
+    def log_det_precisions(self, mixture):
+        return np.log(np.diagonal(self.dense_precisions(mixture), axis1=1, axis2=2)).sum(axis=1)
 
     def to_unconstrained(self, covariances):
         return np.log(covariances).ravel()
@@ -383,6 +427,9 @@ class Diag(_Independent):
     def n_parameters(self, n_components, n_features):
         return n_components * n_features
 
+    def from_dense_second_moments(self, moments):
+        return np.diagonal(moments, axis1=1, axis2=2).copy()
+
     def from_unconstrained(self, theta, n_components, n_features):
         return np.exp(theta).reshape(n_components, n_features)
 
@@ -417,6 +464,9 @@ class Spherical(_Independent):
 
     def n_parameters(self, n_components, n_features):
         return n_components
+
+    def from_dense_second_moments(self, moments):
+        return np.trace(moments, axis1=1, axis2=2)
 
 
 FAMILIES = {family.name: family for family in (Full(), Tied(), Diag(), Spherical())}

@@ -252,7 +252,14 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             The component of each sample, equal to ``labels_``.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            ensure_all_finite="allow-nan",
+        )
+        _check_every_feature_observed(X)
         n_samples = X.shape[0]
         if n_samples < self.n_components:
             raise ValueError(
@@ -331,6 +338,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     def _initial_mixture(self, X, engine, user_start, random_state):
         weights, means, covariances = user_start
         if weights is None or means is None or covariances is None:
+            X = _fill_with_column_means(X)
             resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
             estimate = engine.m_step(*engine.statistics_from_responsibilities(X, resp))
             weights = estimate.weights if weights is None else weights
@@ -384,7 +392,9 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     def _weighted_log_prob(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False, ensure_all_finite="allow-nan"
+        )
         engine = Engine(
             FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
         )
@@ -542,8 +552,28 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = True
         return tags
+
+
+def _check_every_feature_observed(X):
+    empty = np.flatnonzero(np.isnan(X).all(axis=0))
+    if empty.size:
+        raise ValueError(
+            f"Feature(s) {', '.join(map(str, empty))} have no observed value, so the "
+            "mixture cannot be estimated along them. Drop these columns first "
+            "(EMImputer drops them for you)."
+        )
+
+
+def _fill_with_column_means(X):
+    """A copy of ``X`` with NaN replaced by column means, for initialization only."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return X
+    filled = X.copy()
+    filled[missing] = np.take(np.nanmean(X, axis=0), np.nonzero(missing)[1])
+    return filled
 
 
 def _num_samples(X):

@@ -1,0 +1,115 @@
+"""Rows with missing values: marginal log-densities and conditional moments.
+
+For a row with observed coordinates ``o`` and missing ``m``, and a component
+with mean ``mu`` and precision ``P`` (the inverse covariance), write
+``y = x - mu`` with its missing entries set to zero. Then, with
+``b = (P y)_m`` and ``L`` the Cholesky factor of ``P_mm``:
+
+- ``y_o' inv(S_oo) y_o = y' P y - |inv(L) b|^2``;
+- ``log det S_oo = -log det P + 2 sum(log diag L)``;
+- ``E[x_m | x_o] = mu_m - inv(P_mm) b``;
+- ``Cov[x_m | x_o] = inv(P_mm)``.
+
+So a row needs only a factorisation of the ``q x q`` block of its missing
+coordinates, never one of the observed block. Rows are grouped by their
+number ``q`` of missing entries, and each group is factorised for every
+component in one batched call. This is the exact E-step of Ghahramani and
+Jordan (1994).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+@dataclass(frozen=True)
+class MissingGroup:
+    """Rows of a block that miss the same number of coordinates."""
+
+    rows: np.ndarray  # (n_g,) positions in the block
+    missing: np.ndarray  # (n_g, q) indices of the missing coordinates, ascending
+    inverse_cholesky: np.ndarray  # (k, n_g, q, q) inv(L), with L L' = P_mm
+
+
+@dataclass(frozen=True)
+class Conditionals:
+    """What a block of partially observed rows looks like under each component."""
+
+    log_prob: np.ndarray  # (n, k) log w_k + log N(x_o | component k)
+    means: np.ndarray  # (k, n, d) E[x | x_o, k]; observed entries are x itself
+    groups: list
+
+    def conditional_covariance_sums(self, resp):
+        """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices."""
+        k, _, d = self.means.shape
+        flat = np.zeros(k * d * d)
+        offsets = (np.arange(k) * d * d)[:, None, None, None]
+        for group in self.groups:
+            inv_l = group.inverse_cholesky
+            covariances = np.swapaxes(inv_l, -1, -2) @ inv_l
+            weighted = covariances * resp[group.rows].T[:, :, None, None]
+            index = group.missing[:, :, None] * d + group.missing[:, None, :]
+            flat += np.bincount(
+                (offsets + index[None]).ravel(), weighted.ravel(), minlength=k * d * d
+            )
+        return flat.reshape(k, d, d)
+
+    def draw(self, components, rng):
+        """One draw per row from ``x_m | x_o`` under the given component of each row."""
+        n = components.size
+        draws = self.means[components, np.arange(n)].copy()
+        for group in self.groups:
+            chosen = components[group.rows]
+            inv_l = group.inverse_cholesky[chosen, np.arange(group.rows.size)]
+            noise = rng.standard_normal(group.missing.shape)
+            # inv(L)' z has covariance inv(L L') = inv(P_mm), the conditional covariance.
+            offsets = np.einsum("nba,nb->na", inv_l, noise)
+            draws[group.rows[:, None], group.missing] += offsets
+        return draws
+
+
+def conditionals(Xc, means, precisions, log_det_precisions, log_weights):
+    """Marginal log-densities and conditional moments of rows holding NaN.
+
+    Parameters
+    ----------
+    Xc : ndarray of shape (n, d)
+        Rows centred like ``means``, with NaN where a value is missing.
+    means : ndarray of shape (k, d)
+    precisions : ndarray of shape (k, d, d)
+    log_det_precisions : ndarray of shape (k,)
+    log_weights : ndarray of shape (k,)
+
+    Returns
+    -------
+    Conditionals
+    """
+    observed = ~np.isnan(Xc)
+    filled = np.where(observed, Xc, 0.0)
+    Y = observed * (filled - means[:, None, :])
+    PY = Y @ precisions
+    quad = np.einsum("kna,kna->nk", Y, PY)
+    n_observed = observed.sum(axis=1)
+    log_prob = -0.5 * quad + (0.5 * log_det_precisions + log_weights)
+    log_prob -= 0.5 * LOG_2PI * n_observed[:, None]
+    cond_means = np.where(observed, filled, means[:, None, :])
+
+    groups = []
+    n_missing = Xc.shape[1] - n_observed
+    for q in np.unique(n_missing[n_missing > 0]):
+        rows = np.flatnonzero(n_missing == q)
+        missing = np.nonzero(~observed[rows])[1].reshape(rows.size, q)
+        cholesky = np.linalg.cholesky(precisions[:, missing[:, :, None], missing[:, None, :]])
+        # numpy's batched inverse loops in C; scipy's batched solves loop in Python.
+        inv_l = np.linalg.inv(cholesky)
+        b = np.take_along_axis(PY[:, rows], missing[None], axis=2)
+        c = np.einsum("knab,knb->kna", inv_l, b)
+        log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
+        log_prob[rows] += (0.5 * np.sum(c**2, axis=-1) - log_det).T
+        cond_means[:, rows[:, None], missing] -= np.einsum("knba,knb->kna", inv_l, c)
+        groups.append(MissingGroup(rows, missing, inv_l))
+    # Exactly, not up to rounding: a row with nothing observed has density 1.
+    log_prob[n_observed == 0] = log_weights
+    return Conditionals(log_prob, cond_means, groups)

@@ -1,0 +1,138 @@
+"""GaussianMixture on rows with missing values, against a row-by-row oracle."""
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_em import GaussianMixture
+
+from . import reference
+from .conftest import COVARIANCE_TYPES
+
+
+def _with_holes(X, fraction, seed):
+    rng = np.random.default_rng(seed)
+    X = X.copy()
+    X[rng.random(X.shape) < fraction] = np.nan
+    return X
+
+
+@pytest.fixture
+def holed(overlapping):
+    """Overlapping clusters with 3 features, 30% missing, one row fully missing."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack(
+        [overlapping, overlapping @ [0.5, -0.3] + rng.normal(size=len(overlapping))]
+    )
+    X = _with_holes(X[::8], 0.3, seed=1)
+    X[5] = np.nan
+    return X
+
+
+def _start(X, k, covariance_type):
+    filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
+    model = GaussianMixture(k, covariance_type=covariance_type, random_state=0, max_iter=1)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(filled)
+    return model.weights_, model.means_, model.covariances_, model.precisions_
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k):
+    weights, means, covariances, precisions = _start(holed, k, covariance_type)
+    model = GaussianMixture(
+        k,
+        covariance_type=covariance_type,
+        tol=0,
+        max_iter=4,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(holed)
+    expected = reference.em(holed, weights, means, covariances, covariance_type, 1e-6, 4)
+
+    np.testing.assert_allclose(model.weights_, expected[0], rtol=1e-8)
+    np.testing.assert_allclose(model.means_, expected[1], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(model.covariances_, expected[2], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(model.lower_bounds_, expected[3], rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_scores_are_marginal_densities(holed, covariance_type):
+    model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(holed)
+    covs = reference.dense(model.covariances_, covariance_type, 2, 3)
+    for i in [0, 1, 2, 5, 7]:
+        x = holed[i]
+        o = ~np.isnan(x)
+        density = sum(
+            w * (multivariate_normal(mu[o], S[np.ix_(o, o)]).pdf(x[o]) if o.any() else 1.0)
+            for w, mu, S in zip(model.weights_, model.means_, covs, strict=True)
+        )
+        np.testing.assert_allclose(
+            model.score_samples(holed[i : i + 1])[0], np.log(density), atol=1e-12
+        )
+
+
+def test_fully_missing_row_scores_zero_with_the_weights_as_responsibilities(holed):
+    model = GaussianMixture(2, random_state=0).fit(holed)
+    empty = np.full((1, 3), np.nan)
+    assert model.score_samples(empty)[0] == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(model.predict_proba(empty)[0], model.weights_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("acceleration", [None, "squarem"])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_observed_log_likelihood_never_decreases(holed, covariance_type, acceleration):
+    model = GaussianMixture(
+        2,
+        covariance_type=covariance_type,
+        acceleration=acceleration,
+        tol=1e-9,
+        max_iter=400,
+        random_state=0,
+    ).fit(holed)
+    trace = np.asarray(model.lower_bounds_)
+    assert model.n_iter_ > 5
+    assert np.all(np.diff(trace) >= -1e-12 * np.abs(trace[1:]))
+
+
+def test_complete_rows_in_a_holed_block_use_the_fast_path(holed):
+    model = GaussianMixture(2, random_state=0).fit(holed)
+    complete = ~np.isnan(holed).any(axis=1)
+    np.testing.assert_allclose(
+        model.score_samples(holed)[complete], model.score_samples(holed[complete]), rtol=1e-12
+    )
+
+
+def test_missing_at_random_recovers_the_parameters():
+    rng = np.random.default_rng(0)
+    cov = np.array([[1.0, 0.8, 0.3], [0.8, 1.0, 0.5], [0.3, 0.5, 1.0]])
+    X = rng.multivariate_normal([1.0, -2.0, 0.5], cov, size=20000)
+    # Missing at random: x1 goes missing more often when x0 is large.
+    holes = X.copy()
+    holes[rng.random(len(X)) < 1 / (1 + np.exp(-2 * X[:, 0])), 1] = np.nan
+    model = GaussianMixture(1, tol=1e-8, max_iter=500).fit(holes)
+    np.testing.assert_allclose(model.means_[0], [1.0, -2.0, 0.5], atol=0.03)
+    np.testing.assert_allclose(model.covariances_[0], cov, atol=0.04)
+    # Dropping incomplete rows biases the mean of x1 under this mask.
+    complete = holes[~np.isnan(holes).any(axis=1)]
+    assert abs(complete[:, 1].mean() + 2.0) > 0.3
+
+
+def test_a_feature_with_nothing_observed_is_named():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    X[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"Feature\(s\) 1 have no observed value.*Drop"):
+        GaussianMixture().fit(X)
+
+
+def test_inf_is_still_an_error_with_nan_around():
+    X = _with_holes(np.random.default_rng(0).normal(size=(20, 3)), 0.2, seed=0)
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        GaussianMixture().fit(X)
