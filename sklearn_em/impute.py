@@ -281,7 +281,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
             The kept input names, then the indicator's names.
         """
         check_is_fitted(self, "n_iter_")
-        names = _check_feature_names_in(self, input_features)[self._kept_features()]
+        input_features = _check_feature_names_in(self, input_features)
+        names = input_features[self._kept_features()]
         if self.add_indicator:
             names = np.concatenate([names, self.indicator_.get_feature_names_out(input_features)])
         return names

@@ -2,9 +2,11 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_em import GaussianMixture
+from sklearn_em import EMImputer, GaussianMixture
 
 ESTIMATORS = [
+    EMImputer(),
+    EMImputer(n_components=2, covariance_type="diag", sample_posterior=True, add_indicator=True),
     GaussianMixture(),
     GaussianMixture(covariance_type="diag", acceleration="squarem"),
 ]
