@@ -60,8 +60,9 @@ class Engine:
     n_threads: int = 1
 
     def slices(self, X):
+        """Row blocks whose work arrays (features, log-densities) fit the budget."""
         n_samples, d = X.shape
-        row_bytes = X.itemsize * (d + 2 * d * d + 4)
+        row_bytes = X.itemsize * (d + d * (d + 1) // 2 + 4)
         return block_slices(n_samples, row_bytes)
 
     def statistics(self, X, mixture):

@@ -15,6 +15,7 @@ before they get here, which keeps the expanded quadratic form accurate.
 The driver never branches on the covariance type: it calls the methods below.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,8 +159,13 @@ def _precision_cholesky_from_cov(covariances, reg_covar):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
     chol = _lower_cholesky(covariances, reg_covar)
-    eye = np.broadcast_to(np.eye(chol.shape[-1]), chol.shape)
-    inv_chol = linalg.solve_triangular(chol, eye, lower=True)
+    # LAPACK's triangular inverse per component: scipy's batched solve
+    # costs far more in Python overhead than the few small inverses.
+    inv_chol = np.empty_like(chol)
+    for k, factor in enumerate(chol):
+        inv_chol[k], info = linalg.lapack.dtrtri(factor, lower=1)
+        if info != 0:
+            raise SingularCovarianceError([k], reg_covar)
     if not np.all(np.isfinite(inv_chol)):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
@@ -190,6 +196,12 @@ def _cholesky_from_unconstrained(theta, n_matrices, d):
     chol[:, rows, cols] = theta
     chol[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
     return chol @ np.swapaxes(chol, -1, -2)
+
+
+@functools.lru_cache(maxsize=32)
+def packed_upper(d):
+    """The (cached) packing helper for ``d x d`` matrices."""
+    return PackedUpper(d)
 
 
 class PackedUpper:
@@ -230,7 +242,7 @@ class Full(_Family):
     name = "full"
 
     def features(self, Xc):
-        return PackedUpper(Xc.shape[1]).outer(Xc)
+        return packed_upper(Xc.shape[1]).outer(Xc)
 
     def second_moments(self, F, Xc, resp):
         return resp.T @ F
@@ -238,7 +250,7 @@ class Full(_Family):
     def covariances(self, s2, nk, means, reg_covar, resolution):
         d = means.shape[1]
         diagonal = (slice(None), np.arange(d), np.arange(d))
-        cov = PackedUpper(d).unpack(s2 / nk[:, None])
+        cov = packed_upper(d).unpack(s2 / nk[:, None])
         unresolved = _unresolved(cov[diagonal], means**2, resolution)
         cov -= means[:, :, None] * means[:, None, :]
         component, feature = np.nonzero(unresolved)
@@ -258,7 +270,7 @@ class Full(_Family):
 
     def coefficients(self, mixture, shift):
         d = mixture.n_features
-        packed = PackedUpper(d)
+        packed = packed_upper(d)
         P = self.precisions(mixture.precisions_cholesky)
         mu = mixture.means - shift
         Pmu = np.einsum("kab,kb->ka", P, mu)
@@ -282,7 +294,7 @@ class Full(_Family):
         return 2 * _log_det_cholesky(mixture.precisions_cholesky)
 
     def from_dense_second_moments(self, moments):
-        return PackedUpper(moments.shape[-1]).pack(moments)
+        return packed_upper(moments.shape[-1]).pack(moments)
 
     def to_unconstrained(self, covariances):
         return _cholesky_to_unconstrained(covariances)

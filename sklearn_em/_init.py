@@ -7,6 +7,8 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 def initial_responsibilities(X, n_components, method, random_state):
     """An ``(n_samples, n_components)`` array of starting responsibilities."""
     n_samples = X.shape[0]
+    if n_components == 1:
+        return np.ones((n_samples, 1))
     if method == "kmeans":
         labels = (
             KMeans(n_clusters=n_components, n_init=1, random_state=random_state).fit(X).labels_

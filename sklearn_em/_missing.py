@@ -5,13 +5,13 @@ with mean ``mu`` and precision ``P`` (the inverse covariance), write
 ``y = x - mu`` with its missing entries set to zero. Then, with
 ``b = (P y)_m`` and ``L`` the Cholesky factor of ``P_mm``:
 
-- ``y_o' inv(S_oo) y_o = y' P y - |inv(L) b|^2``;
+- ``y_o' inv(S_oo) y_o = y' P y - b' inv(P_mm) b``;
 - ``log det S_oo = -log det P + 2 sum(log diag L)``;
 - ``E[x_m | x_o] = mu_m - inv(P_mm) b``;
 - ``Cov[x_m | x_o] = inv(P_mm)``.
 
-So a row needs only a factorisation of the ``q x q`` block of its missing
-coordinates, never one of the observed block. Rows are grouped by their
+So a row needs only the ``q x q`` block of its missing coordinates to be
+factorised and inverted, never the observed block. Rows are grouped by their
 number ``q`` of missing entries, and each group is factorised for every
 component in one batched call. This is the exact E-step of Ghahramani and
 Jordan (1994).
@@ -30,7 +30,7 @@ class MissingGroup:
 
     rows: np.ndarray  # (n_g,) positions in the block
     missing: np.ndarray  # (n_g, q) indices of the missing coordinates, ascending
-    inverse_cholesky: np.ndarray  # (k, n_g, q, q) inv(L), with L L' = P_mm
+    covariances: np.ndarray  # (k, n_g, q, q) inv(P_mm): Cov[x_m | x_o, k]
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,7 @@ class Conditionals:
         flat = np.zeros(k * d * d)
         offsets = (np.arange(k) * d * d)[:, None, None, None]
         for group in self.groups:
-            inv_l = group.inverse_cholesky
-            covariances = np.swapaxes(inv_l, -1, -2) @ inv_l
-            weighted = covariances * resp[group.rows].T[:, :, None, None]
+            weighted = group.covariances * resp[group.rows].T[:, :, None, None]
             index = group.missing[:, :, None] * d + group.missing[:, None, :]
             flat += np.bincount(
                 (offsets + index[None]).ravel(), weighted.ravel(), minlength=k * d * d
@@ -62,10 +60,9 @@ class Conditionals:
         draws = self.means[components, np.arange(n)].copy()
         for group in self.groups:
             chosen = components[group.rows]
-            inv_l = group.inverse_cholesky[chosen, np.arange(group.rows.size)]
+            factors = np.linalg.cholesky(group.covariances[chosen, np.arange(group.rows.size)])
             noise = rng.standard_normal(group.missing.shape)
-            # inv(L)' z has covariance inv(L L') = inv(P_mm), the conditional covariance.
-            offsets = np.einsum("nba,nb->na", inv_l, noise)
+            offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
         return draws
 
@@ -101,15 +98,17 @@ def conditionals(Xc, means, precisions, log_det_precisions, log_weights):
     for q in np.unique(n_missing[n_missing > 0]):
         rows = np.flatnonzero(n_missing == q)
         missing = np.nonzero(~observed[rows])[1].reshape(rows.size, q)
-        cholesky = np.linalg.cholesky(precisions[:, missing[:, :, None], missing[:, None, :]])
-        # numpy's batched inverse loops in C; scipy's batched solves loop in Python.
-        inv_l = np.linalg.inv(cholesky)
-        b = np.take_along_axis(PY[:, rows], missing[None], axis=2)
-        c = np.einsum("knab,knb->kna", inv_l, b)
-        log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
-        log_prob[rows] += (0.5 * np.sum(c**2, axis=-1) - log_det).T
-        cond_means[:, rows[:, None], missing] -= np.einsum("knba,knb->kna", inv_l, c)
-        groups.append(MissingGroup(rows, missing, inv_l))
+        precisions_mm = precisions[:, missing[:, :, None], missing[:, None, :]]
+        # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
+        log_det = np.log(np.diagonal(np.linalg.cholesky(precisions_mm), axis1=-2, axis2=-1)).sum(
+            axis=-1
+        )
+        covariances = np.linalg.inv(precisions_mm)
+        b = PY[:, rows[:, None], missing]
+        shift = (covariances @ b[..., None])[..., 0]
+        log_prob[rows] += (0.5 * np.sum(b * shift, axis=-1) - log_det).T
+        cond_means[:, rows[:, None], missing] -= shift
+        groups.append(MissingGroup(rows, missing, covariances))
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
     return Conditionals(log_prob, cond_means, groups)
