@@ -84,7 +84,7 @@ def test_packed_outer_products():
     X = np.arange(12.0).reshape(3, 4)
     packed = PackedUpper(4)
     outer = packed.outer(X)
-    for row, x in zip(outer, X, strict=True):
+    for row, x in zip(outer.T, X, strict=True):
         np.testing.assert_array_equal(packed.unpack(row), np.outer(x, x))
 
 

@@ -202,15 +202,15 @@ def test_warm_start_continues_where_it_left_off(overlapping, acceleration):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_threads_and_blocks_do_not_change_the_result(overlapping, monkeypatch):
     common = dict(n_components=3, n_init=3, random_state=0, tol=1e-6, max_iter=300)
-    serial = GaussianMixture(**common).fit(overlapping)
+    serial = GaussianMixture(**common, n_jobs=1).fit(overlapping)
     parallel = GaussianMixture(**common, n_jobs=2).fit(overlapping)
     np.testing.assert_allclose(parallel.means_, serial.means_, rtol=1e-12)
 
     monkeypatch.setattr(_blocks, "BLOCK_BYTES", 10_000)  # many small blocks
     blocked = GaussianMixture(**{**common, "n_init": 1}, n_jobs=2).fit(overlapping)
-    single = GaussianMixture(**{**common, "n_init": 1}).fit(overlapping)
+    single = GaussianMixture(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
     monkeypatch.undo()
-    whole = GaussianMixture(**{**common, "n_init": 1}).fit(overlapping)
+    whole = GaussianMixture(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
     np.testing.assert_allclose(blocked.means_, whole.means_, rtol=1e-9)
     np.testing.assert_allclose(single.means_, whole.means_, rtol=1e-9)
 
