@@ -85,16 +85,22 @@ def _extrapolate(params, t0, t1, t2, step_max):
     alpha = float(np.clip(alpha, 1.0, step_max)) if np.isfinite(alpha) else 1.0
     if alpha == 1.0:
         return alpha, t2
-    try:
-        return alpha, params.unpack(theta0 + 2 * alpha * r + alpha**2 * v)
-    except SingularCovarianceError:
-        return 1.0, t2
+    # A long jump may leave the representable range; it then falls back to t2.
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta = theta0 + 2 * alpha * r + alpha**2 * v
+        try:
+            if np.all(np.isfinite(theta)):
+                return alpha, params.unpack(theta)
+        except SingularCovarianceError:
+            pass
+    return 1.0, t2
 
 
 def _try_step(X, engine, candidate):
     """One EM step from an extrapolated point; -inf if it is unusable."""
     try:
-        loglik, after = engine.step(X, candidate)
-    except (SingularCovarianceError, FloatingPointError):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loglik, after = engine.step(X, candidate)
+    except SingularCovarianceError:
         return -np.inf, None
     return (loglik, after) if np.isfinite(loglik) else (-np.inf, None)

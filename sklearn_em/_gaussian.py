@@ -33,8 +33,9 @@ class SingularCovarianceError(ValueError):
         super().__init__(
             f"The covariance of component(s) {names} is singular even with "
             f"reg_covar={reg_covar:g}: the component collapsed onto too few "
-            "distinct samples. Increase reg_covar, reduce n_components, or "
-            "remove duplicated samples."
+            "distinct samples. Increase reg_covar (relative to the scale of the "
+            "features, or standardise them), reduce n_components, or remove "
+            "duplicated samples."
         )
 
 
