@@ -2,7 +2,7 @@
 
 from .impute import EMImputer
 from .mixture import GaussianMixture
-from .model_selection import aic_scorer, bic_scorer
+from .model_selection import GaussianMixtureIC, aic_scorer, bic_scorer
 
-__all__ = ["EMImputer", "GaussianMixture", "aic_scorer", "bic_scorer"]
+__all__ = ["EMImputer", "GaussianMixture", "GaussianMixtureIC", "aic_scorer", "bic_scorer"]
 __version__ = "0.1.0"

@@ -243,7 +243,10 @@ class ConvergenceMonitor:
     def _print(self, change):
         if self.verbose >= 1 and self.n_iter % self.verbose_interval == 0:
             now = time.perf_counter()
-            message = f"  Iteration {self.n_iter}"
+            message = (
+                f"  Iteration {self.n_iter}\t log-likelihood {self.history[-1]:.5f}"
+                f"\t elapsed {now - self._started:.2f}s"
+            )
             if self.verbose >= 2:
                 message += f"\t time lapse {now - self._lap:.5f}s\t ll change {change:.5f}"
             self._lap = now

@@ -1,4 +1,19 @@
-"""Scorers for choosing the number of components and the covariance type."""
+"""Choosing the number of components and the covariance type."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._blocks import single_blas_thread
+from ._gaussian import FAMILIES
+from .mixture import GaussianMixture
 
 
 def bic_scorer(estimator, X, y=None):
@@ -54,3 +69,274 @@ def _criterion(estimator, X, name):
                 X = step.transform(X)
         estimator = estimator.steps[-1][1]
     return getattr(estimator, name)(X)
+
+
+class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
+    """A Gaussian mixture whose size and covariance type are chosen by BIC or AIC.
+
+    In the spirit of R's mclust: every pair of a number of components and a
+    covariance type is fitted, and the one with the lowest criterion on the
+    training data is kept. Prediction, scoring and sampling go to that model.
+
+    Parameters
+    ----------
+    n_components : int or array-like of int, default=9
+        The numbers of components to try: an int ``n`` tries 1 to ``n``; a
+        list tries its values. Values above the number of samples are skipped.
+
+    covariance_type : {'full', 'tied', 'diag', 'spherical', 'all'} or list, \
+            default='full'
+        The covariance types to try; 'all' tries the four.
+
+    criterion : {'bic', 'aic'}, default='bic'
+        The information criterion to minimise.
+
+    tol : float, default=1e-3
+        Passed to each :class:`~sklearn_em.GaussianMixture`.
+
+    reg_covar : float, default=1e-6
+        Passed to each mixture.
+
+    max_iter : int, default=100
+        Passed to each mixture.
+
+    n_init : int, default=1
+        Passed to each mixture.
+
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+            default='kmeans'
+        Passed to each mixture.
+
+    acceleration : {None, 'squarem'}, default='squarem'
+        Passed to each mixture.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds every fit alike.
+
+    n_jobs : int, default=None
+        The number of candidate fits run side by side on threads.
+
+    verbose : int, default=0
+        Print each candidate's criterion as it is fitted.
+
+    Attributes
+    ----------
+    best_estimator_ : GaussianMixture
+        The mixture with the lowest criterion.
+
+    best_params_ : dict
+        Its ``n_components`` and ``covariance_type``.
+
+    criterion_ : dict of lists
+        One entry per candidate: ``n_components``, ``covariance_type``, the
+        criterion (``bic`` or ``aic``, inf where the fit failed),
+        ``converged`` and ``n_iter``. ``pandas.DataFrame(criterion_)`` makes
+        it a table.
+
+    labels_ : ndarray of shape (n_samples,)
+        The component of each training sample under the best mixture.
+
+    n_iter_ : int
+        The number of EM passes of the best mixture's fit.
+
+    n_features_in_ : int
+        The number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The names of the features seen during ``fit``, when they are all
+        strings.
+
+    See Also
+    --------
+    GaussianMixture : One mixture of a given size.
+    bic_scorer : Choose among mixtures with ``GridSearchCV`` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_em import GaussianMixtureIC
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(8, 1, (100, 2))])
+    >>> GaussianMixtureIC(n_components=4, random_state=0).fit(X).best_params_
+    {'n_components': 2, 'covariance_type': 'full'}
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "covariance_type": [StrOptions({*FAMILIES, "all"}), list, tuple],
+        "criterion": [StrOptions({"bic", "aic"})],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
+        "acceleration": [StrOptions({"squarem"}), None],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=9,
+        *,
+        covariance_type="full",
+        criterion="bic",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        acceleration="squarem",
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.criterion = criterion
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.acceleration = acceleration
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit every candidate mixture and keep the best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data; NaN marks a missing value.
+
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : GaussianMixtureIC
+            The fitted selector.
+        """
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            ensure_all_finite="allow-nan",
+        )
+        candidates = [
+            (k, covariance_type)
+            for covariance_type in self._covariance_types()
+            for k in self._component_counts()
+            if k <= X.shape[0]
+        ]
+        if not candidates:
+            raise ValueError(
+                f"No candidate fits {X.shape[0]} samples: every n_components tried "
+                "exceeds the number of samples. Try fewer components."
+            )
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        n_threads = min(effective_n_jobs(self.n_jobs), len(candidates))
+        with single_blas_thread(n_threads > 1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            results = Parallel(n_jobs=n_threads, prefer="threads")(
+                delayed(self._fit_candidate)(X, k, covariance_type, seed)
+                for k, covariance_type in candidates
+            )
+        fitted = [model for model, _ in results if model is not None]
+        if not fitted:
+            raise results[0][1]
+        scores = [
+            getattr(model, self.criterion)(X) if model is not None else np.inf
+            for model, _ in results
+        ]
+        best = int(np.argmin(scores))
+        self.best_estimator_ = results[best][0]
+        self.best_params_ = {
+            "n_components": candidates[best][0],
+            "covariance_type": candidates[best][1],
+        }
+        self.criterion_ = {
+            "n_components": [k for k, _ in candidates],
+            "covariance_type": [c for _, c in candidates],
+            self.criterion: scores,
+            "converged": [m.converged_ if m is not None else False for m, _ in results],
+            "n_iter": [m.n_iter_ if m is not None else 0 for m, _ in results],
+        }
+        self.labels_ = self.best_estimator_.labels_
+        self.n_iter_ = self.best_estimator_.n_iter_
+        if self.verbose:
+            for row in zip(*self.criterion_.values(), strict=True):
+                print("  ".join(str(v) for v in row))
+        return self
+
+    def _fit_candidate(self, X, n_components, covariance_type, seed):
+        model = GaussianMixture(
+            n_components,
+            covariance_type=covariance_type,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            init_params=self.init_params,
+            acceleration=self.acceleration,
+            random_state=seed,
+            n_jobs=1,
+        )
+        try:
+            return model.fit(X), None
+        except ValueError as error:
+            return None, error
+
+    def _covariance_types(self):
+        if isinstance(self.covariance_type, str):
+            return list(FAMILIES) if self.covariance_type == "all" else [self.covariance_type]
+        unknown = set(self.covariance_type) - set(FAMILIES)
+        if unknown:
+            raise ValueError(
+                f"Unknown covariance_type {sorted(unknown)}; choose from {sorted(FAMILIES)}."
+            )
+        return list(self.covariance_type)
+
+    def _component_counts(self):
+        if isinstance(self.n_components, Integral):
+            return list(range(1, self.n_components + 1))
+        counts = [int(k) for k in np.ravel(self.n_components)]
+        if not counts or min(counts) < 1:
+            raise ValueError(f"n_components must hold positive integers; got {counts}.")
+        return counts
+
+    def predict(self, X):
+        """The most probable component of each sample, under the best mixture."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """The posterior probability of each component, under the best mixture."""
+        check_is_fitted(self)
+        return self.best_estimator_.predict_proba(X)
+
+    def score_samples(self, X):
+        """The log-density of each sample under the best mixture."""
+        check_is_fitted(self)
+        return self.best_estimator_.score_samples(X)
+
+    def score(self, X, y=None):
+        """The mean log-likelihood per sample under the best mixture."""
+        check_is_fitted(self)
+        return self.best_estimator_.score(X)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the best mixture; see :meth:`GaussianMixture.sample`."""
+        check_is_fitted(self)
+        return self.best_estimator_.sample(n_samples, random_state=random_state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

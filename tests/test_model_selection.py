@@ -49,3 +49,40 @@ def test_bic_penalises_extra_parameters(blobs):
     n_parameters = 4 * d * (d + 1) / 2 + 4 * d + 3
     expected = -2 * model.score(X) * n + n_parameters * np.log(n)
     np.testing.assert_allclose(model.bic(X), expected, rtol=1e-12)
+
+
+def test_information_criterion_selection_finds_k_and_covariance_type(blobs):
+    import pandas as pd
+
+    from sklearn_em import GaussianMixtureIC
+
+    X, _ = blobs
+    selector = GaussianMixtureIC(6, covariance_type="all", random_state=0, n_jobs=2).fit(X)
+    table = pd.DataFrame(selector.criterion_)
+    assert len(table) == 24
+    assert selector.best_params_["n_components"] == 4
+    best = table.loc[table["bic"].idxmin()]
+    assert best["n_components"] == 4
+    assert best["covariance_type"] == selector.best_params_["covariance_type"]
+    # Each row is a real fit: its BIC is that of a mixture fitted alone.
+    row = table.iloc[5]
+    alone = GaussianMixture(
+        int(row["n_components"]),
+        covariance_type=row["covariance_type"],
+        acceleration="squarem",
+        random_state=selector.best_estimator_.random_state,
+    ).fit(X)
+    np.testing.assert_allclose(row["bic"], alone.bic(X), rtol=1e-10)
+    np.testing.assert_array_equal(selector.predict(X), selector.best_estimator_.predict(X))
+    np.testing.assert_array_equal(selector.labels_, selector.predict(X))
+    assert selector.score(X) == selector.best_estimator_.score(X)
+    assert selector.sample(5)[0].shape == (5, 3)
+
+
+def test_information_criterion_aic_and_skipped_candidates():
+    from sklearn_em import GaussianMixtureIC
+
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    selector = GaussianMixtureIC([1, 2, 8], criterion="aic", random_state=0).fit(X)
+    assert selector.criterion_["n_components"] == [1, 2]
+    assert "aic" in selector.criterion_
