@@ -1,10 +1,15 @@
-"""The command line: ``python -m sklearn_em demo``."""
+"""The command line: ``python -m sklearn_em {demo,cluster,impute}``."""
 
 import argparse
+import contextlib
 import sys
+import time
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
+
+from ._table import InputError, read_table, write_tables
 
 TRUE_MIXTURE = {"weights": (0.6, 0.4), "means": (2.0, 9.0), "stds": (4.0, 2.0)}
 
@@ -49,13 +54,204 @@ def demo(out=None):
     print(f"{'iterations':12}{'':10}{ours.n_iter_:12d}{theirs.n_iter_:14d}", file=out)
 
 
+def _component_range(text):
+    """``"3"`` or ``"1-10"`` as a list of component counts."""
+    try:
+        low, _, high = text.partition("-")
+        low, high = int(low), int(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K or LOW-HIGH, got {text!r}") from None
+    if not 1 <= low <= high:
+        raise argparse.ArgumentTypeError(f"expected 1 <= LOW <= HIGH, got {text!r}")
+    return list(range(low, high + 1))
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def cluster(args):
+    """Select k (and the covariance type) by an information criterion; write labels."""
+    from . import GaussianMixtureIC
+
+    table = read_table(args.data)
+    covariance_type = "all" if args.covariance_type == "auto" else args.covariance_type
+    plot = _pyplot() if args.plot else None
+    selector = GaussianMixtureIC(
+        args.k,
+        covariance_type=covariance_type,
+        criterion=args.criterion,
+        random_state=args.random_state,
+        verbose=1,
+    )
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr):
+        selector.fit(table.values)
+    print(
+        f"fitted {len(selector.criterion_['n_components'])} mixtures to "
+        f"{table.values.shape[0]} rows in {time.perf_counter() - started:.1f}s",
+        file=sys.stderr,
+    )
+
+    criterion = selector.criterion_
+    print(f"{'k':>4}  {'covariance':<10}  {args.criterion:>14}")
+    for k, cov, value in zip(
+        criterion["n_components"],
+        criterion["covariance_type"],
+        criterion[args.criterion],
+        strict=True,
+    ):
+        best = "  <- best" if (k, cov) == tuple(selector.best_params_.values()) else ""
+        print(f"{k:>4}  {cov:<10}  {value:14.3f}{best}")
+
+    header, rows = ["label"], [[label] for label in selector.labels_]
+    if args.proba:
+        proba = selector.predict_proba(table.values)
+        header += [f"p{k}" for k in range(proba.shape[1])]
+        rows = [
+            [label, *(repr(float(p)) for p in ps)]
+            for label, ps in zip(selector.labels_, proba, strict=True)
+        ]
+    outputs = {args.output: (header, rows)}
+    write_tables(outputs)
+    if plot is not None:
+        _plot_criterion(plot, criterion, args.criterion, args.plot)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install matplotlib") from None
+    return plt
+
+
+def _plot_criterion(plt, criterion, name, path):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    types = list(dict.fromkeys(criterion["covariance_type"]))
+    for cov in types:
+        rows = [i for i, c in enumerate(criterion["covariance_type"]) if c == cov]
+        ks = [criterion["n_components"][i] for i in rows]
+        ax.plot(ks, [criterion[name][i] for i in rows], marker="o", label=cov)
+    ax.set_xlabel("number of components")
+    ax.set_ylabel(name.upper())
+    ax.legend(title="covariance")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def impute(args):
+    """Fill the missing cells of a table; with --multiple, write M posterior draws."""
+    from . import EMImputer
+
+    table = read_table(args.data)
+    missing = np.isnan(table.values)
+    imputer = EMImputer(args.n_components, random_state=args.random_state, verbose=1)
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr):
+        imputer.fit(table.values)
+    print(
+        f"fitted the mixture to {table.values.shape[0]} rows in "
+        f"{time.perf_counter() - started:.1f}s ({imputer.n_iter_} iterations)",
+        file=sys.stderr,
+    )
+
+    if args.multiple:
+        seeds = np.random.default_rng(args.random_state).integers(2**31, size=args.multiple)
+        output = Path(args.output)
+        completed = {
+            output.with_name(f"{output.stem}_{m + 1}{output.suffix}"): imputer.set_params(
+                sample_posterior=True, random_state=int(seed)
+            ).transform(table.values)
+            for m, seed in enumerate(seeds)
+        }
+    else:
+        completed = {args.output: imputer.transform(table.values)}
+    write_tables(
+        {
+            path: (table.names, _merge(table.cells, values, missing))
+            for path, values in completed.items()
+        }
+    )
+    for path in completed:
+        print(f"wrote {path}", file=sys.stderr)
+
+
+def _merge(cells, values, missing):
+    """The original cells, with each missing one replaced by its imputed value."""
+    return [
+        [repr(float(v)) if gap else cell for cell, v, gap in zip(row, vrow, mrow, strict=True)]
+        for row, vrow, mrow in zip(cells, values, missing, strict=True)
+    ]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sklearn_em", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="fit the bundled two-Gaussian example")
+
+    clusters = commands.add_parser(
+        "cluster",
+        help="choose k by BIC and write cluster labels",
+        description="Fit Gaussian mixtures for each k (and covariance type), keep the one "
+        "with the lowest criterion, print the criterion table and write the labels.",
+    )
+    clusters.add_argument("data", help="CSV file with a header row; empty cells are missing")
+    clusters.add_argument(
+        "--k",
+        type=_component_range,
+        default=list(range(1, 10)),
+        help="number of components, K or LOW-HIGH (default 1-9)",
+    )
+    clusters.add_argument("-o", "--output", required=True, help="CSV file for the labels")
+    clusters.add_argument(
+        "--covariance-type",
+        default="full",
+        choices=["full", "tied", "diag", "spherical", "auto"],
+        help="'auto' also selects the covariance type (default full)",
+    )
+    clusters.add_argument("--criterion", default="bic", choices=["bic", "aic"])
+    clusters.add_argument(
+        "--proba", action="store_true", help="also write each component's probability"
+    )
+    clusters.add_argument("--plot", metavar="PNG", help="draw the criterion curve (matplotlib)")
+    clusters.add_argument("--random-state", type=int, default=0)
+
+    imputes = commands.add_parser(
+        "impute",
+        help="fill missing cells of a CSV table",
+        description="Fit a Gaussian mixture to the observed cells and fill each missing cell "
+        "with its conditional expectation (or M posterior draws with --multiple).",
+    )
+    imputes.add_argument("data", help="CSV file with a header row; empty cells are missing")
+    imputes.add_argument("-o", "--output", required=True, help="CSV file for the completed table")
+    imputes.add_argument("--n-components", type=_positive, default=1)
+    imputes.add_argument(
+        "--multiple",
+        type=_positive,
+        metavar="M",
+        help="write M completed copies, OUTPUT_1 ... OUTPUT_M",
+    )
+    imputes.add_argument("--random-state", type=int, default=0)
+
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo()
+    try:
+        if args.command == "demo":
+            demo()
+        elif args.command == "cluster":
+            cluster(args)
+        else:
+            impute(args)
+    except (InputError, ValueError) as error:
+        print(f"error: {error}".splitlines()[0], file=sys.stderr)
+        return 2
     return 0
 
 

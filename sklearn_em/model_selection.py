@@ -1,5 +1,6 @@
 """Choosing the number of components and the covariance type."""
 
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -117,7 +118,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         The number of candidate fits run side by side on threads.
 
     verbose : int, default=0
-        Print each candidate's criterion as it is fitted.
+        Print each candidate's criterion, iterations and time as it is fitted.
 
     Attributes
     ----------
@@ -270,9 +271,6 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         }
         self.labels_ = self.best_estimator_.labels_
         self.n_iter_ = self.best_estimator_.n_iter_
-        if self.verbose:
-            for row in zip(*self.criterion_.values(), strict=True):
-                print("  ".join(str(v) for v in row))
         return self
 
     def _fit_candidate(self, X, n_components, covariance_type, seed):
@@ -288,10 +286,20 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             random_state=seed,
             n_jobs=1,
         )
+        started = time.perf_counter()
         try:
-            return model.fit(X), None
+            model.fit(X)
         except ValueError as error:
+            if self.verbose:
+                print(f"k={n_components} {covariance_type}: failed ({error})")
             return None, error
+        if self.verbose:
+            print(
+                f"k={n_components} {covariance_type}: {self.criterion} "
+                f"{getattr(model, self.criterion)(X):.3f}, {model.n_iter_} iterations, "
+                f"{time.perf_counter() - started:.2f}s"
+            )
+        return model, None
 
     def _covariance_types(self):
         if isinstance(self.covariance_type, str):
