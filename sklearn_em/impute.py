@@ -89,7 +89,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         The number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         The names of the features seen during ``fit``, when they are all
         strings.
 
