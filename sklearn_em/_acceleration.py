@@ -8,9 +8,10 @@ factors with log-diagonals), so any step lands on a valid mixture.
 
 Safeguard: a jump is kept only if its log-likelihood is at least that of
 ``t1``; otherwise the run goes on from ``t2`` as plain EM would. So the
-log-likelihood of the kept iterates never decreases. The longest step grows
-fourfold each time it is reached and shrinks on a rejection, as in the
-reference implementation.
+log-likelihood of the kept iterates never decreases. The longest step
+doubles each time it is reached and halves on a rejection. The reference
+implementation uses 4; over 24 problems (3 datasets x 4 covariance types x
+2 tolerances) 2 took 0.27 of plain EM's passes, and 4 took 0.37.
 """
 
 import numpy as np
@@ -18,7 +19,7 @@ from scipy.special import softmax
 
 from ._gaussian import SingularCovarianceError
 
-STEP_GROWTH = 4.0
+STEP_GROWTH = 2.0
 
 
 class _Parameterisation:

@@ -14,6 +14,9 @@ from ._blocks import block_slices, map_blocks, reduce_blocks
 from ._missing import conditionals
 
 EPS = 10 * np.finfo(np.float64).eps
+# The largest squared Mahalanobis distance of a component mean from the shift
+# for which the expanded quadratic form keeps about 1e-8 absolute accuracy.
+MAX_SPREAD = 1e8
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,13 @@ class _Prepared:
     precisions: np.ndarray
     log_det_precisions: np.ndarray
     log_weights: np.ndarray
+    direct: bool  # every row takes the per-component-difference path
+
+    def rows_for_direct_path(self, Xc):
+        """Rows that the conditional-moment path must take: those holding NaN, or all."""
+        if self.direct:
+            return np.ones(Xc.shape[0], dtype=bool)
+        return np.isnan(Xc).any(axis=1)
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,7 @@ class Engine:
 
         def block(rows):
             Xc = X[rows] - prepared.shift
-            incomplete = np.isnan(Xc).any(axis=1)
+            incomplete = prepared.rows_for_direct_path(Xc)
             if not incomplete.any():
                 return self._complete_statistics(Xc, prepared)
             stats = self._incomplete_statistics(Xc[incomplete], prepared)
@@ -84,9 +94,16 @@ class Engine:
 
     def _complete_statistics(self, Xc, prepared):
         F = self.family.features(Xc)
-        resp = self.family.log_density(F, Xc, prepared.coef)
+        resp = self._log_density(F, Xc, prepared)
         loglik = normalise_log_responsibilities(resp).sum(dtype=np.float64)
         return _moments(self.family, F, Xc, resp, loglik)
+
+    def _log_density(self, F, Xc, prepared):
+        # A squared distance past the float range means a density of zero:
+        # its overflow (to -inf, or NaN from inf - inf) is read as log 0.
+        with np.errstate(over="ignore", invalid="ignore"):
+            log_prob = self.family.log_density(F, Xc, prepared.coef)
+        return _as_log_zero_where_overflowed(log_prob)
 
     def _incomplete_statistics(self, Xc, prepared):
         cond = self._conditionals(Xc, prepared)
@@ -103,13 +120,16 @@ class Engine:
         )
 
     def _conditionals(self, Xc, prepared):
-        return conditionals(
-            Xc.astype(np.float64, copy=False),
-            prepared.means,
-            prepared.precisions,
-            prepared.log_det_precisions,
-            prepared.log_weights,
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            cond = conditionals(
+                Xc.astype(np.float64, copy=False),
+                prepared.means,
+                prepared.precisions,
+                prepared.log_det_precisions,
+                prepared.log_weights,
+            )
+        _as_log_zero_where_overflowed(cond.log_prob)
+        return cond
 
     def statistics_from_responsibilities(self, X, resp):
         """Statistics of the complete rows ``X`` with given responsibilities."""
@@ -129,12 +149,10 @@ class Engine:
 
         def block(rows):
             Xc = X[rows] - prepared.shift
-            incomplete = np.isnan(Xc).any(axis=1)
+            incomplete = prepared.rows_for_direct_path(Xc)
             out = np.empty((Xc.shape[0], mixture.n_components), dtype=Xc.dtype)
             complete = Xc[~incomplete] if incomplete.any() else Xc
-            out[~incomplete] = family.log_density(
-                family.features(complete), complete, prepared.coef
-            )
+            out[~incomplete] = self._log_density(family.features(complete), complete, prepared)
             if incomplete.any():
                 out[incomplete] = self._conditionals(Xc[incomplete], prepared).log_prob
             return out
@@ -164,14 +182,27 @@ class Engine:
 
     def _prepare(self, mixture, dtype):
         shift = mixture.centre()
-        coef = self.family.coefficients(mixture, shift)
+        precisions = self.family.dense_precisions(mixture)
+        # The one-GEMM path expands (x - mu)' P (x - mu) around the shift; its
+        # rounding error is about eps times the largest Mahalanobis distance
+        # of a mean from the shift. Past MAX_SPREAD that error matters, and
+        # every row takes the path that subtracts each mean from the raw row.
+        offsets = mixture.means - shift
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.einsum("ka,kab,kb->k", offsets, precisions, offsets).max()
+        direct = not spread <= MAX_SPREAD
+        if direct:
+            shift = np.zeros_like(shift)
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = self.family.coefficients(mixture, shift)
         return _Prepared(
             shift=shift.astype(dtype),
             coef=tuple(np.asarray(a, dtype=dtype) for a in coef),
             means=mixture.means - shift.astype(dtype),
-            precisions=self.family.dense_precisions(mixture),
+            precisions=precisions,
             log_det_precisions=self.family.log_det_precisions(mixture),
             log_weights=np.log(mixture.weights),
+            direct=direct,
         )
 
 
@@ -184,6 +215,11 @@ def _moments(family, F, Xc, resp, loglik):
     )
 
 
+def _as_log_zero_where_overflowed(log_prob):
+    log_prob[~np.isfinite(log_prob)] = -np.inf
+    return log_prob
+
+
 def normalise_log_responsibilities(log_prob):
     """Turn each row of ``log_prob`` into responsibilities, in place.
 
@@ -191,6 +227,13 @@ def normalise_log_responsibilities(log_prob):
     with log-sum-exp so that no unnormalised density is exponentiated.
     """
     top = log_prob.max(axis=1, keepdims=True)
+    if not np.all(np.isfinite(top)):
+        row = int(np.flatnonzero(~np.isfinite(top))[0])
+        raise ValueError(
+            f"Sample {row} of a block has a density that underflows to zero under "
+            "every component: the data lie too far from the components for the "
+            "float range. Standardise the features or increase reg_covar."
+        )
     log_prob -= top
     np.exp(log_prob, out=log_prob)
     total = log_prob.sum(axis=1, keepdims=True)

@@ -271,3 +271,35 @@ def test_interrupting_a_warm_start_fit_keeps_the_previous_fit(monkeypatch, accel
     for name, value in before.items():
         np.testing.assert_array_equal(getattr(model, name), value)
     assert (model.n_iter_, model.lower_bound_, list(model.lower_bounds_)) == before_scalars
+
+
+def test_components_far_apart_relative_to_their_spread():
+    # Found by the property above: each component collapses onto one of two
+    # samples 1e151 apart, so the expanded quadratic form would overflow.
+    X = np.array([[1.8e151, 1.1e151], [-4.1e149, -2.4e150]])
+    for covariance_type in COVARIANCE_TYPES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(X)
+        for name in FITTED:
+            assert np.all(np.isfinite(getattr(model, name))), (covariance_type, name)
+        assert sorted(model.labels_) == [0, 1]
+        assert np.all(np.isfinite(model.score_samples(X)))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_direct_path_agrees_with_the_expanded_form(monkeypatch, covariance_type):
+    from sklearn_em import _em
+
+    X = _blobs(3)
+    X[::5, 2] = np.nan
+    start = _start(np.nan_to_num(X), covariance_type=covariance_type)
+    common = dict(covariance_type=covariance_type, tol=0, max_iter=10, **start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expanded = GaussianMixture(3, **common).fit(X)
+        monkeypatch.setattr(_em, "MAX_SPREAD", -1.0)
+        direct = GaussianMixture(3, **common).fit(X)
+    np.testing.assert_allclose(direct.means_, expanded.means_, rtol=1e-9)
+    np.testing.assert_allclose(direct.covariances_, expanded.covariances_, rtol=1e-8)
+    np.testing.assert_allclose(direct.lower_bounds_, expanded.lower_bounds_, rtol=1e-11)
