@@ -32,9 +32,11 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the
     parameters and fitted attributes have the same names and meanings. It
-    differs in three ways: ``n_components`` defaults to 2 (it is a clusterer),
-    EM can be accelerated with SQUAREM, and the passes over the data run in
-    row blocks on ``n_jobs`` threads.
+    differs in that ``n_components`` defaults to 2 (it is a clusterer), that
+    rows with missing values (NaN) are fitted and scored through their
+    observed values, that EM is accelerated with SQUAREM by default
+    (``acceleration=None`` gives scikit-learn's iterates exactly), and that
+    ``sample`` draws afresh on every call.
 
     Parameters
     ----------
@@ -89,10 +91,11 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     verbose_interval : int, default=10
         The number of iterations between progress messages.
 
-    acceleration : {None, 'squarem'}, default=None
-        None runs plain EM. 'squarem' extrapolates between EM steps
-        (Varadhan & Roland, 2008) and keeps a jump only when it does not lower
-        the likelihood; it reaches the same optimum in fewer passes.
+    acceleration : {'squarem', None}, default='squarem'
+        'squarem' extrapolates between EM steps (Varadhan & Roland, 2008) and
+        keeps a jump only when it does not lower the likelihood; it reaches the
+        same optimum in fewer passes. None runs plain EM, whose iterates are
+        exactly scikit-learn's.
 
     n_jobs : int, default=None
         The number of threads: several initializations run side by side, or
@@ -196,7 +199,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         warm_start=False,
         verbose=0,
         verbose_interval=10,
-        acceleration=None,
+        acceleration="squarem",
         n_jobs=None,
     ):
         self.n_components = n_components

@@ -8,7 +8,7 @@ ESTIMATORS = [
     EMImputer(),
     EMImputer(n_components=2, covariance_type="diag", sample_posterior=True, add_indicator=True),
     GaussianMixture(),
-    GaussianMixture(covariance_type="diag", acceleration="squarem"),
+    GaussianMixture(covariance_type="diag", acceleration=None),
     GaussianMixtureIC(),
     GaussianMixtureIC(n_components=[2, 3], covariance_type="all", criterion="aic"),
 ]

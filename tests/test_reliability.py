@@ -294,7 +294,7 @@ def test_direct_path_agrees_with_the_expanded_form(monkeypatch, covariance_type)
     X = _blobs(3)
     X[::5, 2] = np.nan
     start = _start(np.nan_to_num(X), covariance_type=covariance_type)
-    common = dict(covariance_type=covariance_type, tol=0, max_iter=10, **start)
+    common = dict(covariance_type=covariance_type, tol=0, max_iter=10, acceleration=None, **start)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expanded = GaussianMixture(3, **common).fit(X)
