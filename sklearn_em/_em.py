@@ -131,19 +131,27 @@ class Engine:
         _as_log_zero_where_overflowed(cond.log_prob)
         return cond
 
-    def statistics_from_responsibilities(self, X, resp):
-        """Statistics of the complete rows ``X`` with given responsibilities."""
+    def statistics_from_responsibilities(self, X, responsibilities):
+        """Statistics of the complete rows ``X``, with ``responsibilities(rows)`` given."""
         shift = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
 
         def block(rows):
             Xc = X[rows] - shift
             F = self.family.features(Xc)
-            return _moments(self.family, F, Xc, resp[rows].astype(X.dtype), 0.0)
+            resp = responsibilities(rows).astype(X.dtype, copy=False)
+            return _moments(self.family, F, Xc, resp, 0.0)
 
         return reduce_blocks(block, self.slices(X), self.n_threads), shift
 
+    def labels(self, X, mixture):
+        """The most probable component of each row, without an (n, k) array."""
+        return self._map_log_prob(X, mixture, lambda log_prob: log_prob.argmax(axis=1))
+
     def log_prob(self, X, mixture):
         """``log w_k + log N(x_o | k)`` for every row and component."""
+        return self._map_log_prob(X, mixture, lambda log_prob: log_prob)
+
+    def _map_log_prob(self, X, mixture, reduce):
         prepared = self._prepare(mixture, X.dtype)
         family = self.family
 
@@ -155,10 +163,9 @@ class Engine:
             out[~incomplete] = self._log_density(family.features(complete), complete, prepared)
             if incomplete.any():
                 out[incomplete] = self._conditionals(Xc[incomplete], prepared).log_prob
-            return out
+            return reduce(out)
 
-        parts = map_blocks(block, self.slices(X), self.n_threads)
-        return np.concatenate(parts) if parts else np.empty((0, mixture.n_components))
+        return np.concatenate(map_blocks(block, self.slices(X), self.n_threads))
 
     def conditionals(self, X, mixture):
         """Conditional moments of rows of ``X`` holding NaN (one block)."""

@@ -313,8 +313,11 @@ class Tied(_Family):
         return None
 
     def second_moments(self, F, Xc, resp):
-        # Rows of resp sum to one, so the pooled second moment ignores resp.
-        return Xc.T @ Xc
+        # Pooled over components, each row counts by its total responsibility:
+        # one in an E-step, but zero for rows a hard initialization leaves out.
+        # (scikit-learn counts every row, which inflates a 'tied' covariance
+        # started by 'random_from_data' or 'k-means++'.)
+        return (Xc * resp.sum(axis=1)[:, None]).T @ Xc
 
     def covariances(self, s2, nk, means, reg_covar, resolution):
         n = nk.sum()

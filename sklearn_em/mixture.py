@@ -292,7 +292,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        labels = engine.log_prob(X, mixture).argmax(axis=1)
+        labels = engine.labels(X, mixture)
 
         self._set_mixture(mixture)
         self.converged_ = monitor.converged
@@ -395,7 +395,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     def _mixture(self):
         return Mixture(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
 
-    def _weighted_log_prob(self, X):
+    def _engine_and_data(self, X):
         check_is_fitted(self)
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], reset=False, ensure_all_finite="allow-nan"
@@ -403,6 +403,10 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         engine = Engine(
             FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
         )
+        return engine, X
+
+    def _weighted_log_prob(self, X):
+        engine, X = self._engine_and_data(X)
         return engine.log_prob(X, self._mixture())
 
     def predict(self, X):
@@ -418,7 +422,8 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             Component indices.
         """
-        return self._weighted_log_prob(X).argmax(axis=1)
+        engine, X = self._engine_and_data(X)
+        return engine.labels(X, self._mixture())
 
     def predict_proba(self, X):
         """The posterior probability of each component for each sample.
@@ -562,7 +567,10 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
 
 def _check_every_feature_observed(X):
-    empty = np.flatnonzero(np.isnan(X).all(axis=0))
+    observed = np.zeros(X.shape[1], dtype=bool)
+    for start in range(0, X.shape[0], 65536):  # no (n, d) temporary
+        observed |= ~np.isnan(X[start : start + 65536]).all(axis=0)
+    empty = np.flatnonzero(~observed)
     if empty.size:
         raise ValueError(
             f"Feature(s) {', '.join(map(str, empty))} have no observed value, so the "

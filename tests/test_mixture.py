@@ -71,7 +71,7 @@ def test_log_likelihood_never_decreases(overlapping, covariance_type, accelerati
         3,
         covariance_type=covariance_type,
         acceleration=acceleration,
-        init_params="random",
+        init_params="random_from_data",
         tol=1e-10,
         max_iter=500,
         random_state=1,
@@ -260,3 +260,25 @@ def test_verbose_reports_progress(blobs, capsys):
     GaussianMixture(4, verbose=2, verbose_interval=1, random_state=0).fit(blobs[0])
     out = capsys.readouterr().out
     assert "Initialization 0" in out and "Iteration 1" in out and "converged" in out
+
+
+@pytest.mark.parametrize("init_params", ["random_from_data", "k-means++"])
+def test_hard_initialization_of_a_tied_covariance(overlapping, init_params):
+    # Each component starts on one sample, so the pooled within-component
+    # covariance is zero: only reg_covar remains.
+    model = GaussianMixture(
+        3, covariance_type="tied", init_params=init_params, max_iter=0, random_state=0
+    ).fit(overlapping)
+    np.testing.assert_allclose(model.covariances_, 1e-6 * np.eye(2), atol=1e-12)
+
+
+def test_kmeans_initialization_on_a_subsample_of_many_rows(monkeypatch):
+    from sklearn_em import _init
+
+    monkeypatch.setattr(_init, "KMEANS_ROWS", 200)
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
+    X = centers[np.arange(3000) % 3] + rng.normal(size=(3000, 2))
+    model = GaussianMixture(3, max_iter=0, random_state=0).fit(X)
+    np.testing.assert_allclose(np.sort(model.weights_), [1 / 3] * 3, atol=0.01)
+    assert np.abs(np.sort(model.means_[:, 0]) - [0.0, 0.0, 8.0]).max() < 0.2
