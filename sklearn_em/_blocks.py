@@ -33,11 +33,12 @@ def map_blocks(func, slices, n_threads=1):
 
 
 def reduce_blocks(func, slices, n_threads=1):
-    """The sum of ``func(s)`` over the slices."""
-    parts = map_blocks(func, slices, n_threads)
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
+    """The sum of ``func(s)`` over the slices, holding only a few parts at a time."""
+    window = max(1, 4 * n_threads)
+    total = None
+    for start in range(0, len(slices), window):
+        for part in map_blocks(func, slices[start : start + window], n_threads):
+            total = part if total is None else total + part
     return total
 
 

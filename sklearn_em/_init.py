@@ -7,10 +7,11 @@ responsibilities, so that no ``(n_samples, n_components)`` array is ever held.
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-# k-means for a starting point runs on at most this many rows; the rest are
-# labelled by their nearest centre. Beyond it k-means costs more than EM's
-# first passes and its copy of the data would double the fit's memory.
-KMEANS_ROWS = 100_000
+# k-means and k-means++ for a starting point run on at most this many rows
+# (a uniform subsample); k-means then labels every row by its nearest centre.
+# On all rows they would cost more than EM's first passes, and k-means's copy
+# of the data would double the fit's memory.
+KMEANS_ROWS = 50_000
 
 
 def initial_responsibilities(X, n_components, method, random_state):
@@ -34,20 +35,35 @@ def initial_responsibilities(X, n_components, method, random_state):
 def _initial_labels(X, n_components, method, random_state):
     """One component per row, or -1 for a row that starts in none."""
     n_samples = X.shape[0]
+    rows, sample = None, X
+    if method in ("kmeans", "k-means++") and n_samples > KMEANS_ROWS:
+        rows = np.sort(random_state.choice(n_samples, KMEANS_ROWS, replace=False))
+        sample = X[rows]
     if method == "kmeans":
-        kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
-        if n_samples <= KMEANS_ROWS:
-            return kmeans.fit(X).labels_
-        subsample = random_state.choice(n_samples, size=KMEANS_ROWS, replace=False)
-        return kmeans.fit(X[np.sort(subsample)]).predict(X)
+        # A subsample is our own copy, so k-means may centre it in place.
+        kmeans = KMeans(
+            n_clusters=n_components, n_init=1, random_state=random_state, copy_x=rows is None
+        ).fit(sample)
+        return kmeans.labels_ if rows is None else _nearest(X, kmeans.cluster_centers_)
     if method == "k-means++":
-        _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
+        _, indices = kmeans_plusplus(sample, n_components, random_state=random_state)
+        indices = indices if rows is None else rows[indices]
     elif method == "random_from_data":
         indices = random_state.choice(n_samples, size=n_components, replace=False)
     else:
         raise ValueError(f"Unknown init_params {method!r}.")
     labels = np.full(n_samples, -1)
     labels[indices] = np.arange(n_components)
+    return labels
+
+
+def _nearest(X, centers, block=65536):
+    """The index of the nearest centre for each row, a block of rows at a time."""
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    squared = np.einsum("ij,ij->i", centers, centers)
+    for start in range(0, X.shape[0], block):
+        rows = X[start : start + block]
+        labels[start : start + block] = (squared - 2 * rows @ centers.T).argmin(axis=1)
     return labels
 
 

@@ -282,3 +282,13 @@ def test_kmeans_initialization_on_a_subsample_of_many_rows(monkeypatch):
     model = GaussianMixture(3, max_iter=0, random_state=0).fit(X)
     np.testing.assert_allclose(np.sort(model.weights_), [1 / 3] * 3, atol=0.01)
     assert np.abs(np.sort(model.means_[:, 0]) - [0.0, 0.0, 8.0]).max() < 0.2
+
+
+def test_kmeans_plus_plus_on_a_subsample_starts_on_data_rows(monkeypatch):
+    from sklearn_em import _init
+
+    monkeypatch.setattr(_init, "KMEANS_ROWS", 200)
+    X = np.random.default_rng(1).normal(size=(3000, 2))
+    model = GaussianMixture(3, init_params="k-means++", max_iter=0, random_state=0).fit(X)
+    for mean in model.means_:
+        assert np.any(np.all(X == mean, axis=1))
