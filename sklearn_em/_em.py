@@ -11,12 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blocks import block_slices, map_blocks, reduce_blocks
+from ._gaussian import SingularCovarianceError
 from ._missing import conditionals
 
 EPS = 10 * np.finfo(np.float64).eps
 # The largest squared Mahalanobis distance of a component mean from the shift
 # for which the expanded quadratic form keeps about 1e-8 absolute accuracy.
 MAX_SPREAD = 1e8
+# The largest relative error of a component's smallest variance that a pass
+# in float32 may make; past it the pass runs in float64.
+FLOAT32_ERROR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,13 @@ class Engine:
         row_bytes = X.itemsize * (d + d * (d + 1) // 2 + 4)
         return block_slices(n_samples, row_bytes)
 
-    def statistics(self, X, mixture):
-        """Statistics of all rows of ``X`` under ``mixture``, and their shift."""
-        prepared = self._prepare(mixture, X.dtype)
+    def statistics(self, X, mixture, dtype=None):
+        """Statistics of all rows of ``X`` under ``mixture``, and their shift.
+
+        The pass computes in ``X``'s dtype unless ``dtype`` says otherwise or
+        float32 cannot resolve the mixture (see ``_resolved_in_float32``).
+        """
+        prepared = self._prepare(mixture, X.dtype if dtype is None else np.dtype(dtype))
 
         def block(rows):
             Xc = X[rows] - prepared.shift
@@ -183,8 +191,22 @@ class Engine:
         return self.family.make_mixture(nk / nk.sum(), means + shift, covariances, self.reg_covar)
 
     def step(self, X, mixture):
-        """One EM iteration: the mean log-likelihood of ``mixture``, and its update."""
+        """One EM iteration: the mean log-likelihood of ``mixture``, and its update.
+
+        A float32 pass whose update float32 could not have resolved (a
+        component grown too thin for its rounding) is redone in float64, so
+        float32 input never fails where float64 succeeds.
+        """
         stats, shift = self.statistics(X, mixture)
+        if shift.dtype == np.float32:
+            try:
+                update = self.m_step(stats, shift)
+                offsets = update.means - update.centre()
+                if _resolved_in_float32(self.family.dense_precisions(update), offsets):
+                    return stats.loglik / X.shape[0], update
+            except SingularCovarianceError:
+                pass
+            stats, shift = self.statistics(X, mixture, dtype=np.float64)
         return stats.loglik / X.shape[0], self.m_step(stats, shift)
 
     def _prepare(self, mixture, dtype):
@@ -200,6 +222,8 @@ class Engine:
         direct = not spread <= MAX_SPREAD
         if direct:
             shift = np.zeros_like(shift)
+        if dtype == np.float32 and not _resolved_in_float32(precisions, offsets):
+            dtype = np.float64  # blocks are cast as they are read
         with np.errstate(over="ignore", invalid="ignore"):
             coef = self.family.coefficients(mixture, shift)
         return _Prepared(
@@ -220,6 +244,21 @@ def _moments(family, F, Xc, resp, loglik):
         s2=np.asarray(family.second_moments(F, Xc, resp), dtype=np.float64),
         loglik=float(loglik),
     )
+
+
+def _resolved_in_float32(precisions, offsets):
+    """Whether float32 sums of centred second moments resolve every component.
+
+    Moments are sums of squares around the shift, rounded to about eps times
+    their size; a component's smallest variance must stand well clear of that,
+    or the M-step makes it up (and EM stops increasing the likelihood).
+    """
+    eigenvalues = np.linalg.eigvalsh(precisions)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        condition = eigenvalues[:, -1] / eigenvalues[:, 0]
+        spread = np.einsum("ka,ka->k", offsets, offsets) * eigenvalues[:, -1]
+        error = np.finfo(np.float32).eps * (condition + spread)
+    return bool(np.all(error < FLOAT32_ERROR))
 
 
 def _as_log_zero_where_overflowed(log_prob):

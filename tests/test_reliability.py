@@ -303,3 +303,37 @@ def test_direct_path_agrees_with_the_expanded_form(monkeypatch, covariance_type)
     np.testing.assert_allclose(direct.means_, expanded.means_, rtol=1e-9)
     np.testing.assert_allclose(direct.covariances_, expanded.covariances_, rtol=1e-8)
     np.testing.assert_allclose(direct.lower_bounds_, expanded.lower_bounds_, rtol=1e-11)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    log_scale=st.floats(-8, 8),
+    offset=st.floats(-1e3, 1e3),
+    covariance_type=st.sampled_from(COVARIANCE_TYPES),
+    n_components=st.integers(1, 4),
+)
+def test_float32_fits_wherever_float64_does(
+    seed, log_scale, offset, covariance_type, n_components
+):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=4, size=(3, 3))
+    X = (centers[rng.integers(3, size=300)] + rng.normal(size=(300, 3))) * 10.0**log_scale
+    X += offset * 10.0**log_scale
+    X[rng.random(X.shape) < 0.05] = np.nan
+    common = dict(covariance_type=covariance_type, random_state=0, max_iter=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            double = GaussianMixture(n_components, **common).fit(X)
+        except ValueError:
+            event("float64 raised")
+            return
+        single = GaussianMixture(n_components, **common).fit(X.astype(np.float32))
+    for name in FITTED:
+        assert np.all(np.isfinite(getattr(single, name))), name
+    # The same model to float32 precision, judged by the float64 likelihood.
+    X64 = X.astype(np.float32).astype(np.float64)
+    gap = double.score(X64) - single.score(X64)
+    event(f"log-likelihood gap {'< 1e-3' if abs(gap) < 1e-3 else '>= 1e-3'}")
+    assert gap < 1e-2
