@@ -87,14 +87,7 @@ def cluster(args):
         random_state=args.random_state,
         verbose=1,
     )
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(sys.stderr):
-        selector.fit(table.values)
-    print(
-        f"fitted {len(selector.criterion_['n_components'])} mixtures to "
-        f"{table.values.shape[0]} rows in {time.perf_counter() - started:.1f}s",
-        file=sys.stderr,
-    )
+    _fit_showing_progress(selector, table.values)
 
     criterion = selector.criterion_
     print(f"{'k':>4}  {'covariance':<10}  {args.criterion:>14}")
@@ -119,6 +112,18 @@ def cluster(args):
     write_tables(outputs)
     if plot is not None:
         _plot_criterion(plot, criterion, args.criterion, args.plot)
+
+
+def _fit_showing_progress(estimator, X):
+    """Fit with the estimator's progress lines on stderr, then say how long it took."""
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr):
+        estimator.fit(X)
+    print(
+        f"fitted {type(estimator).__name__} to {X.shape[0]} rows in "
+        f"{time.perf_counter() - started:.1f}s ({estimator.n_iter_} iterations of the kept fit)",
+        file=sys.stderr,
+    )
 
 
 def _pyplot():
@@ -154,14 +159,7 @@ def impute(args):
     table = read_table(args.data)
     missing = np.isnan(table.values)
     imputer = EMImputer(args.n_components, random_state=args.random_state, verbose=1)
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(sys.stderr):
-        imputer.fit(table.values)
-    print(
-        f"fitted the mixture to {table.values.shape[0]} rows in "
-        f"{time.perf_counter() - started:.1f}s ({imputer.n_iter_} iterations)",
-        file=sys.stderr,
-    )
+    _fit_showing_progress(imputer, table.values)
 
     if args.multiple:
         seeds = np.random.default_rng(args.random_state).integers(2**31, size=args.multiple)

@@ -1,18 +1,15 @@
 """EMImputer: fills missing values from a NaN-aware Gaussian mixture."""
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._blocks import map_blocks
 from ._em import Engine, normalise_log_responsibilities
 from ._gaussian import FAMILIES
-from .mixture import GaussianMixture
+from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of
 
 # Rows of one transform block: conditional means take (k, rows, d) floats.
 _BLOCK_VALUES = 2**20
@@ -114,19 +111,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions(set(FAMILIES))],
-        "tol": [Interval(Real, 0.0, None, closed="left")],
-        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
-        "acceleration": [StrOptions({"squarem"}), None],
-        "random_state": ["random_state"],
+        **EM_PARAMETER_CONSTRAINTS,
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -183,18 +171,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self.mixture_ = None
         self.n_iter_ = 0
         if observed_features.any():
-            self.mixture_ = GaussianMixture(
-                n_components=self.n_components,
-                covariance_type=self.covariance_type,
-                tol=self.tol,
-                reg_covar=self.reg_covar,
-                max_iter=self.max_iter,
-                n_init=self.n_init,
-                init_params=self.init_params,
-                acceleration=self.acceleration,
-                random_state=self.random_state,
-                verbose=self.verbose,
-            ).fit(X[:, observed_features])
+            self.mixture_ = mixture_with_settings_of(self).fit(X[:, observed_features])
             self.n_iter_ = self.mixture_.n_iter_
         if self.add_indicator:
             self.indicator_ = MissingIndicator(error_on_new=False).fit(X)

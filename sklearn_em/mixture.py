@@ -19,6 +19,28 @@ from ._em import ConvergenceMonitor, Engine, normalise_log_responsibilities, run
 from ._gaussian import FAMILIES, Mixture
 from ._init import initial_responsibilities
 
+# The EM settings that every estimator built on GaussianMixture shares and
+# passes through unchanged.
+EM_PARAMETER_CONSTRAINTS = {
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "covariance_type": [StrOptions(set(FAMILIES))],
+    "tol": [Interval(Real, 0.0, None, closed="left")],
+    "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+    "max_iter": [Interval(Integral, 0, None, closed="left")],
+    "n_init": [Interval(Integral, 1, None, closed="left")],
+    "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
+    "acceleration": [StrOptions({"squarem"}), None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+
+def mixture_with_settings_of(estimator, **overrides):
+    """A GaussianMixture with ``estimator``'s EM settings, some overridden."""
+    settings = {name: getattr(estimator, name) for name in EM_PARAMETER_CONSTRAINTS}
+    return GaussianMixture(**{**settings, **overrides})
+
+
 _PRECISION_SHAPES = {
     "full": lambda k, d: (k, d, d),
     "tied": lambda k, d: (d, d),
@@ -164,21 +186,12 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions(set(FAMILIES))],
-        "tol": [Interval(Real, 0.0, None, closed="left")],
-        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
+        **EM_PARAMETER_CONSTRAINTS,
         "weights_init": ["array-like", None],
         "means_init": ["array-like", None],
         "precisions_init": ["array-like", None],
-        "random_state": ["random_state"],
         "warm_start": ["boolean"],
-        "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
-        "acceleration": [StrOptions({"squarem"}), None],
         "n_jobs": [Integral, None],
     }
 

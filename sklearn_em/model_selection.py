@@ -2,7 +2,7 @@
 
 import time
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blocks import single_blas_thread
 from ._gaussian import FAMILIES
-from .mixture import GaussianMixture
+from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of
 
 
 def bic_scorer(estimator, X, y=None):
@@ -163,18 +163,11 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **EM_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "covariance_type": [StrOptions({*FAMILIES, "all"}), list, tuple],
         "criterion": [StrOptions({"bic", "aic"})],
-        "tol": [Interval(Real, 0.0, None, closed="left")],
-        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
-        "acceleration": [StrOptions({"squarem"}), None],
-        "random_state": ["random_state"],
         "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -274,16 +267,12 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         return self
 
     def _fit_candidate(self, X, n_components, covariance_type, seed):
-        model = GaussianMixture(
-            n_components,
+        model = mixture_with_settings_of(
+            self,
+            n_components=n_components,
             covariance_type=covariance_type,
-            tol=self.tol,
-            reg_covar=self.reg_covar,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            init_params=self.init_params,
-            acceleration=self.acceleration,
             random_state=seed,
+            verbose=0,
             n_jobs=1,
         )
         started = time.perf_counter()
