@@ -52,7 +52,7 @@ def run_squarem(X, start, engine, monitor):
     """Iterate accelerated EM from ``start`` until the monitor says done."""
     params = _Parameterisation(engine, start.n_components, start.n_features)
     step_max = 1.0
-    # Invariant: `following` is F(current), and `loglik` is the log-likelihood of current.
+    # Invariant: `following` is F(current).
     loglik, following = engine.step(X, start)
     current = start
     monitor.report(loglik)
@@ -66,12 +66,12 @@ def run_squarem(X, start, engine, monitor):
         loglik_c, after = _try_step(X, engine, candidate)
         if loglik_c >= loglik_1:
             monitor.report(loglik_c)
-            current, following, loglik = candidate, after, loglik_c
+            current, following = candidate, after
             if alpha >= step_max:
                 step_max *= STEP_GROWTH
         else:
             monitor.report(loglik_1, new_iterate=False)
-            current, following, loglik = following, twice, loglik_1
+            current, following = following, twice
             step_max = max(1.0, step_max / STEP_GROWTH)
     return following
 

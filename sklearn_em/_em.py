@@ -45,8 +45,8 @@ class Statistics:
 class _Prepared:
     """What a pass needs of a mixture, computed once per pass."""
 
-    shift: np.ndarray  # in the data's dtype
-    coef: tuple  # the family's log-density coefficients, in the data's dtype
+    shift: np.ndarray  # in the dtype the pass computes in
+    coef: tuple  # the family's log-density coefficients, in that dtype
     means: np.ndarray  # centred on shift, float64, for the missing-data path
     precisions: np.ndarray
     log_det_precisions: np.ndarray
@@ -274,11 +274,10 @@ def normalise_log_responsibilities(log_prob):
     """
     top = log_prob.max(axis=1, keepdims=True)
     if not np.all(np.isfinite(top)):
-        row = int(np.flatnonzero(~np.isfinite(top))[0])
         raise ValueError(
-            f"Sample {row} of a block has a density that underflows to zero under "
-            "every component: the data lie too far from the components for the "
-            "float range. Standardise the features or increase reg_covar."
+            f"{np.sum(~np.isfinite(top))} sample(s) have a density that underflows to "
+            "zero under every component: they lie too far from the components for "
+            "the float range. Standardise the features or increase reg_covar."
         )
     log_prob -= top
     np.exp(log_prob, out=log_prob)
