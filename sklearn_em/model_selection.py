@@ -309,27 +309,91 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         return counts
 
     def predict(self, X):
-        """The most probable component of each sample, under the best mixture."""
+        """The most probable component of each sample, under the best mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples; NaN marks a missing value.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component indices.
+        """
         check_is_fitted(self)
         return self.best_estimator_.predict(X)
 
     def predict_proba(self, X):
-        """The posterior probability of each component, under the best mixture."""
+        """The posterior probability of each component, under the best mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples; NaN marks a missing value.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_components)
+            Responsibilities; each row sums to 1.
+        """
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X)
 
     def score_samples(self, X):
-        """The log-density of each sample under the best mixture."""
+        """The log-density of each sample under the best mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples; NaN marks a missing value.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            Log-likelihood of each sample.
+        """
         check_is_fitted(self)
         return self.best_estimator_.score_samples(X)
 
     def score(self, X, y=None):
-        """The mean log-likelihood per sample under the best mixture."""
+        """The mean log-likelihood per sample under the best mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples; NaN marks a missing value.
+
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean log-density of the samples; higher is better.
+        """
         check_is_fitted(self)
         return self.best_estimator_.score(X)
 
     def sample(self, n_samples=1, random_state=None):
-        """Draw samples from the best mixture; see :meth:`GaussianMixture.sample`."""
+        """Draw samples from the best mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            The number of samples to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; None draws afresh on every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples, grouped by component.
+
+        y : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
+        """
         check_is_fitted(self)
         return self.best_estimator_.sample(n_samples, random_state=random_state)
 
