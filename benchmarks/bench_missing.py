@@ -34,6 +34,13 @@ def main():
     parser.add_argument("--d", type=int, default=20)
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--fraction", type=float, default=0.2)
+    parser.add_argument(
+        "--mask",
+        choices=["mcar", "blocks"],
+        default="mcar",
+        help="mcar: each entry missing with --fraction; blocks: a --fraction of the rows "
+        "miss one of 4 fixed groups of 5 columns (few patterns, as in surveys)",
+    )
     parser.add_argument("--iterations", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -43,7 +50,13 @@ def main():
     labels = rng.integers(args.k, size=args.n)
     X = rng.normal(size=(args.n, args.d)) + rng.normal(scale=3, size=(args.k, args.d))[labels]
     holed = X.copy()
-    holed[rng.random(X.shape) < args.fraction] = np.nan
+    if args.mask == "mcar":
+        holed[rng.random(X.shape) < args.fraction] = np.nan
+    else:
+        rows = np.flatnonzero(rng.random(args.n) < args.fraction)
+        groups = np.array_split(np.arange(args.d), 4)
+        for group, part in zip(groups, np.array_split(rows, 4), strict=True):
+            holed[np.ix_(part, group)] = np.nan
     start_model = GaussianMixture(args.k, random_state=0, max_iter=2).fit(X)
     start = dict(
         weights_init=start_model.weights_,
@@ -55,7 +68,7 @@ def main():
     missing = seconds_per_iteration(holed, args.k, start, args.iterations, args.repeats)
     incomplete_rows = np.isnan(holed).any(axis=1).mean()
     print(
-        f"n={args.n} d={args.d} k={args.k} full covariance, {args.fraction:.0%} MCAR "
+        f"n={args.n} d={args.d} k={args.k} full covariance, {args.fraction:.0%} {args.mask} "
         f"({incomplete_rows:.1%} of rows incomplete), median of {args.repeats} repeats"
     )
     print(f"complete data   {complete:.4f} s/iter")

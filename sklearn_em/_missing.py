@@ -11,10 +11,11 @@ with mean ``mu`` and precision ``P`` (the inverse covariance), write
 - ``Cov[x_m | x_o] = inv(P_mm)``.
 
 So a row needs only the ``q x q`` block of its missing coordinates to be
-factorised and inverted, never the observed block. Rows are grouped by their
-number ``q`` of missing entries, and each group is factorised for every
-component in one batched call. This is the exact E-step of Ghahramani and
-Jordan (1994).
+factorised and inverted, never the observed block, and rows that miss the
+same coordinates share it: each (pattern, component) is factorised once per
+pass. Patterns are grouped by their number ``q`` of missing entries, and each
+group is factorised for every component in one batched call. This is the
+exact E-step of Ghahramani and Jordan (1994).
 """
 
 from dataclasses import dataclass
@@ -29,8 +30,14 @@ class MissingGroup:
     """Rows of a block that miss the same number of coordinates."""
 
     rows: np.ndarray  # (n_g,) positions in the block
-    missing: np.ndarray  # (n_g, q) indices of the missing coordinates, ascending
-    covariances: np.ndarray  # (k, n_g, q, q) inv(P_mm): Cov[x_m | x_o, k]
+    patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending
+    pattern_of_row: np.ndarray  # (n_g,) each row's index into patterns
+    covariances: np.ndarray  # (k, n_p, q, q) inv(P_mm): Cov[x_m | x_o, k] per pattern
+
+    @property
+    def missing(self):
+        """``(n_g, q)``: the missing coordinates of each row."""
+        return self.patterns[self.pattern_of_row]
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,16 @@ class Conditionals:
         flat = np.zeros(k * d * d)
         offsets = (np.arange(k) * d * d)[:, None, None, None]
         for group in self.groups:
-            weighted = group.covariances * resp[group.rows].T[:, :, None, None]
-            index = group.missing[:, :, None] * d + group.missing[:, None, :]
+            n_patterns = group.patterns.shape[0]
+            # Rows of one pattern share its covariance: sum their weights first.
+            weights = np.stack(
+                [
+                    np.bincount(group.pattern_of_row, resp[group.rows, j], minlength=n_patterns)
+                    for j in range(k)
+                ]
+            )
+            weighted = group.covariances * weights[:, :, None, None]
+            index = group.patterns[:, :, None] * d + group.patterns[:, None, :]
             flat += np.bincount(
                 (offsets + index[None]).ravel(), weighted.ravel(), minlength=k * d * d
             )
@@ -60,7 +75,7 @@ class Conditionals:
         draws = self.means[components, np.arange(n)].copy()
         for group in self.groups:
             chosen = components[group.rows]
-            factors = np.linalg.cholesky(group.covariances[chosen, np.arange(group.rows.size)])
+            factors = np.linalg.cholesky(group.covariances[chosen, group.pattern_of_row])
             noise = rng.standard_normal(group.missing.shape)
             offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
@@ -98,17 +113,18 @@ def conditionals(Xc, means, precisions, log_det_precisions, log_weights):
     for q in np.unique(n_missing[n_missing > 0]):
         rows = np.flatnonzero(n_missing == q)
         missing = np.nonzero(~observed[rows])[1].reshape(rows.size, q)
-        precisions_mm = precisions[:, missing[:, :, None], missing[:, None, :]]
+        patterns, pattern_of_row = np.unique(missing, axis=0, return_inverse=True)
+        pattern_of_row = pattern_of_row.ravel()
+        precisions_mm = precisions[:, patterns[:, :, None], patterns[:, None, :]]
         # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
-        log_det = np.log(np.diagonal(np.linalg.cholesky(precisions_mm), axis1=-2, axis2=-1)).sum(
-            axis=-1
-        )
+        cholesky = np.linalg.cholesky(precisions_mm)
+        log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
         covariances = np.linalg.inv(precisions_mm)
         b = PY[:, rows[:, None], missing]
-        shift = (covariances @ b[..., None])[..., 0]
-        log_prob[rows] += (0.5 * np.sum(b * shift, axis=-1) - log_det).T
+        shift = (covariances[:, pattern_of_row] @ b[..., None])[..., 0]
+        log_prob[rows] += (0.5 * np.sum(b * shift, axis=-1) - log_det[:, pattern_of_row]).T
         cond_means[:, rows[:, None], missing] -= shift
-        groups.append(MissingGroup(rows, missing, covariances))
+        groups.append(MissingGroup(rows, patterns, pattern_of_row, covariances))
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
     return Conditionals(log_prob, cond_means, groups)
