@@ -1,0 +1,27 @@
+"""Row blocks: they cover every row once, and threads change no sum."""
+
+import numpy as np
+import pytest
+
+from sklearn_em._blocks import block_slices, map_blocks, reduce_blocks
+
+
+@pytest.mark.parametrize("n_rows, row_bytes", [(0, 8), (1, 8), (1000, 8), (100_003, 4096)])
+def test_slices_cover_every_row_once(n_rows, row_bytes):
+    slices = block_slices(n_rows, row_bytes, block_bytes=65536)
+    covered = np.concatenate([np.arange(n_rows)[s] for s in slices]) if slices else []
+    np.testing.assert_array_equal(covered, np.arange(n_rows))
+    assert all(s.stop - s.start >= min(64, n_rows) for s in slices[:-1])
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_map_keeps_order_and_reduce_sums_everything(n_threads):
+    values = np.random.default_rng(0).normal(size=10_000)
+    slices = block_slices(values.size, 8, block_bytes=512)
+    assert len(slices) > 4 * n_threads  # several windows of blocks
+    parts = map_blocks(lambda s: values[s].copy(), slices, n_threads)
+    np.testing.assert_array_equal(np.concatenate(parts), values)
+    total = reduce_blocks(
+        lambda s: np.array([values[s].sum(), s.stop - s.start]), slices, n_threads
+    )
+    np.testing.assert_allclose(total, [values.sum(), values.size])
