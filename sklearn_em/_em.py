@@ -310,8 +310,8 @@ class ConvergenceMonitor:
 
     @property
     def lower_bound(self):
-        """The mean log-likelihood of the latest iterate."""
-        return self.history[-1] if self.history else -np.inf
+        """The mean log-likelihood of the latest iterate (before any pass: the start's)."""
+        return self.history[-1] if self.history else self._last
 
     @property
     def done(self):

@@ -298,10 +298,11 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
         mixture, monitor = max(runs, key=lambda run: run[1].lower_bound)
         if not monitor.converged and self.max_iter > 0:
+            hint = " try acceleration='squarem'," if self.acceleration is None else ""
             warnings.warn(
                 "The best initialization did not converge within max_iter="
-                f"{self.max_iter} iterations. Increase max_iter or tol, try "
-                "acceleration='squarem', or check for degenerate data.",
+                f"{self.max_iter} iterations. Increase max_iter or tol,{hint} or check "
+                "for degenerate data.",
                 ConvergenceWarning,
                 stacklevel=2,
             )

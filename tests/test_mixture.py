@@ -292,3 +292,12 @@ def test_kmeans_plus_plus_on_a_subsample_starts_on_data_rows(monkeypatch):
     model = GaussianMixture(3, init_params="k-means++", max_iter=0, random_state=0).fit(X)
     for mean in model.means_:
         assert np.any(np.all(np.isclose(X, mean, rtol=1e-12, atol=1e-12), axis=1))
+
+
+def test_warm_start_with_no_iterations_keeps_the_lower_bound(blobs):
+    X, _ = blobs
+    model = GaussianMixture(4, warm_start=True, random_state=0).fit(X)
+    lower_bound, means = model.lower_bound_, model.means_.copy()
+    model.set_params(max_iter=0).fit(X)
+    assert model.lower_bound_ == lower_bound
+    np.testing.assert_array_equal(model.means_, means)
