@@ -171,7 +171,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self.mixture_ = None
         self.n_iter_ = 0
         if observed_features.any():
-            self.mixture_ = mixture_with_settings_of(self).fit(X[:, observed_features])
+            modelled = X if observed_features.all() else X[:, observed_features]
+            self.mixture_ = mixture_with_settings_of(self).fit(modelled)
             self.n_iter_ = self.mixture_.n_iter_
         if self.add_indicator:
             self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
