@@ -4,12 +4,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._blocks import map_blocks
 from ._em import Engine, normalise_log_responsibilities
 from ._gaussian import FAMILIES
-from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of
+from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 # Rows of one transform block: conditional means take (k, rows, d) floats.
 _BLOCK_VALUES = 2**20
@@ -165,7 +165,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self : EMImputer
             The fitted imputer.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        X = validate_with_nan(self, X)
         observed_features = ~np.isnan(X).all(axis=0)
         self._observed = observed_features
         self.mixture_ = None
@@ -195,14 +195,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             ``add_indicator``.
         """
         check_is_fitted(self, "n_iter_")
-        X = validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
-            reset=False,
-            copy=True,
-        )
+        X = validate_with_nan(self, X, reset=False, copy=True)
         kept = self._kept_features()
         observed = self._observed
         out = X[:, kept] if not kept.all() else X

@@ -270,13 +270,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             The component of each sample, equal to ``labels_``.
         """
-        X = validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2,
-            ensure_all_finite="allow-nan",
-        )
+        X = validate_with_nan(self, X, ensure_min_samples=2)
         _check_every_feature_observed(X)
         n_samples = X.shape[0]
         if n_samples < self.n_components:
@@ -411,9 +405,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     def _engine_and_data(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=False, ensure_all_finite="allow-nan"
-        )
+        X = validate_with_nan(self, X, reset=False)
         engine = Engine(
             FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
         )
@@ -578,6 +570,23 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def validate_with_nan(estimator, X, **kwargs):
+    """``validate_data`` that lets NaN through (it is missing data) and explains inf."""
+    X = validate_data(
+        estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
+    )
+    n_inf = 0
+    for start in range(0, X.shape[0], 65536):  # no (n, d) temporary
+        n_inf += np.count_nonzero(np.isinf(X[start : start + 65536]))
+    if n_inf:
+        raise ValueError(
+            f"Input X contains infinity (inf) in {n_inf} entries. NaN marks a missing "
+            "value, but inf is not data: replace it with NaN to treat it as missing, "
+            "or with a finite value."
+        )
+    return X
 
 
 def _check_every_feature_observed(X):

@@ -10,11 +10,11 @@ from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import single_blas_thread
 from ._gaussian import FAMILIES
-from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of
+from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 
 def bic_scorer(estimator, X, y=None):
@@ -216,13 +216,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         self : GaussianMixtureIC
             The fitted selector.
         """
-        X = validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2,
-            ensure_all_finite="allow-nan",
-        )
+        X = validate_with_nan(self, X, ensure_min_samples=2)
         candidates = [
             (k, covariance_type)
             for covariance_type in self._covariance_types()
