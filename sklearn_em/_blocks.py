@@ -23,6 +23,11 @@ def block_slices(n_rows, row_bytes, block_bytes=None):
     return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
 
 
+def row_chunks(n_rows, rows=65536):
+    """Slices of at most ``rows`` rows: for one cheap scan without an (n, d) temporary."""
+    return [slice(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows)]
+
+
 def map_blocks(func, slices, n_threads=1):
     """``[func(s) for s in slices]``, in order, on ``n_threads`` threads."""
     if n_threads <= 1 or len(slices) <= 1:

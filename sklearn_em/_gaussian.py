@@ -406,7 +406,9 @@ class _Independent(_Family):
         return dense
 
     def log_det_precisions(self, mixture):
-        return np.log(np.diagonal(self.dense_precisions(mixture), axis1=1, axis2=2)).sum(axis=1)
+        k, d = mixture.means.shape
+        log_factors = np.log(mixture.precisions_cholesky).reshape(k, -1)
+        return 2 * np.broadcast_to(log_factors, (k, d)).sum(axis=1)
 
     def to_unconstrained(self, covariances):
         return np.log(covariances).ravel()

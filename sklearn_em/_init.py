@@ -7,6 +7,8 @@ responsibilities, so that no ``(n_samples, n_components)`` array is ever held.
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
+from ._blocks import row_chunks
+
 # k-means and k-means++ for a starting point run on at most this many rows
 # (a uniform subsample); k-means then labels every row by its nearest centre.
 # On all rows they would cost more than EM's first passes, and k-means's copy
@@ -57,13 +59,12 @@ def _initial_labels(X, n_components, method, random_state):
     return labels
 
 
-def _nearest(X, centers, block=65536):
-    """The index of the nearest centre for each row, a block of rows at a time."""
+def _nearest(X, centers):
+    """The index of the nearest centre for each row, a chunk of rows at a time."""
     labels = np.empty(X.shape[0], dtype=np.intp)
     squared = np.einsum("ij,ij->i", centers, centers)
-    for start in range(0, X.shape[0], block):
-        rows = X[start : start + block]
-        labels[start : start + block] = (squared - 2 * rows @ centers.T).argmin(axis=1)
+    for rows in row_chunks(X.shape[0]):
+        labels[rows] = (squared - 2 * X[rows] @ centers.T).argmin(axis=1)
     return labels
 
 

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._acceleration import run_squarem
-from ._blocks import single_blas_thread
+from ._blocks import row_chunks, single_blas_thread
 from ._em import ConvergenceMonitor, Engine, normalise_log_responsibilities, run_plain_em
 from ._gaussian import FAMILIES, Mixture
 from ._init import initial_responsibilities
@@ -577,9 +577,7 @@ def validate_with_nan(estimator, X, **kwargs):
     X = validate_data(
         estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
     )
-    n_inf = 0
-    for start in range(0, X.shape[0], 65536):  # no (n, d) temporary
-        n_inf += np.count_nonzero(np.isinf(X[start : start + 65536]))
+    n_inf = sum(np.count_nonzero(np.isinf(X[rows])) for rows in row_chunks(X.shape[0]))
     if n_inf:
         raise ValueError(
             f"Input X contains infinity (inf) in {n_inf} entries. NaN marks a missing "
@@ -591,8 +589,8 @@ def validate_with_nan(estimator, X, **kwargs):
 
 def _check_every_feature_observed(X):
     observed = np.zeros(X.shape[1], dtype=bool)
-    for start in range(0, X.shape[0], 65536):  # no (n, d) temporary
-        observed |= ~np.isnan(X[start : start + 65536]).all(axis=0)
+    for rows in row_chunks(X.shape[0]):
+        observed |= ~np.isnan(X[rows]).all(axis=0)
     empty = np.flatnonzero(~observed)
     if empty.size:
         raise ValueError(
