@@ -6,13 +6,13 @@ closed form of their sums.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._blocks import block_slices, map_blocks, reduce_blocks
 from ._gaussian import SingularCovarianceError
-from ._missing import conditionals
+from ._missing import Layout, conditionals
 
 EPS = 10 * np.finfo(np.float64).eps
 # The largest squared Mahalanobis distance of a component mean from the shift
@@ -66,12 +66,14 @@ class Engine:
 
     Complete rows go through the family's one-GEMM path; rows holding NaN
     through the conditional moments of ``_missing``. Both add into the same
-    statistics.
+    statistics. An engine serves one fit: it keeps the layout of each
+    block's NaN between passes.
     """
 
     family: object
     reg_covar: float
     n_threads: int = 1
+    layouts: dict = field(default_factory=dict, compare=False, repr=False)
 
     def slices(self, X):
         """Row blocks whose work arrays (features, log-densities) fit the budget."""
@@ -92,7 +94,7 @@ class Engine:
             incomplete = prepared.rows_for_direct_path(Xc)
             if not incomplete.any():
                 return self._complete_statistics(Xc, prepared)
-            stats = self._incomplete_statistics(Xc[incomplete], prepared)
+            stats = self._incomplete_statistics(Xc[incomplete], prepared, rows)
             if incomplete.all():
                 return stats
             return stats + self._complete_statistics(Xc[~incomplete], prepared)
@@ -113,8 +115,8 @@ class Engine:
             log_prob = self.family.log_density(F, Xc, prepared.coef)
         return _as_log_zero_where_overflowed(log_prob)
 
-    def _incomplete_statistics(self, Xc, prepared):
-        cond = self._conditionals(Xc, prepared)
+    def _incomplete_statistics(self, Xc, prepared, rows):
+        cond = self._conditionals(Xc, prepared, self._layout(Xc, rows))
         resp = cond.log_prob
         loglik = normalise_log_responsibilities(resp).sum()
         weighted = resp.T[:, :, None] * cond.means
@@ -127,7 +129,16 @@ class Engine:
             loglik=float(loglik),
         )
 
-    def _conditionals(self, Xc, prepared):
+    def _layout(self, Xc, rows):
+        """The layout of the NaN in block ``rows``, worked out on its first pass."""
+        key = (rows.start, rows.stop)
+        missing_mask = np.isnan(Xc)
+        layout = self.layouts.get(key)
+        if layout is None or not layout.describes(missing_mask):
+            layout = self.layouts[key] = Layout.of(missing_mask)
+        return layout
+
+    def _conditionals(self, Xc, prepared, layout=None):
         with np.errstate(over="ignore", invalid="ignore"):
             cond = conditionals(
                 Xc.astype(np.float64, copy=False),
@@ -135,6 +146,7 @@ class Engine:
                 prepared.precisions,
                 prepared.log_det_precisions,
                 prepared.log_weights,
+                layout,
             )
         _as_log_zero_where_overflowed(cond.log_prob)
         return cond
@@ -170,7 +182,9 @@ class Engine:
             complete = Xc[~incomplete] if incomplete.any() else Xc
             out[~incomplete] = self._log_density(family.features(complete), complete, prepared)
             if incomplete.any():
-                out[incomplete] = self._conditionals(Xc[incomplete], prepared).log_prob
+                partial = Xc[incomplete]
+                cond = self._conditionals(partial, prepared, self._layout(partial, rows))
+                out[incomplete] = cond.log_prob
             return reduce(out)
 
         return np.concatenate(map_blocks(block, self.slices(X), self.n_threads))

@@ -26,18 +26,65 @@ LOG_2PI = np.log(2 * np.pi)
 
 
 @dataclass(frozen=True)
-class MissingGroup:
-    """Rows of a block that miss the same number of coordinates."""
+class PatternGroup:
+    """Rows of a block that miss the same number ``q`` of coordinates."""
 
     rows: np.ndarray  # (n_g,) positions in the block
     patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending
     pattern_of_row: np.ndarray  # (n_g,) each row's index into patterns
-    covariances: np.ndarray  # (k, n_p, q, q) inv(P_mm): Cov[x_m | x_o, k] per pattern
+    entry_index: np.ndarray  # (n_g, q) flat positions of the missing entries in (n, d)
 
     @property
     def missing(self):
         """``(n_g, q)``: the missing coordinates of each row."""
         return self.patterns[self.pattern_of_row]
+
+    def block_index(self, d):
+        """``(n_p, q, q)``: flat positions of each pattern's block in a ``(d, d)`` matrix."""
+        return self.patterns[:, :, None] * d + self.patterns[:, None, :]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a block's values are missing, grouped for batched factorisation.
+
+    It depends on the NaN mask alone, so a fit works it out once per block
+    and reuses it on every pass. Its indices are 32-bit when they fit, to
+    keep what a fit holds on to small.
+    """
+
+    shape: tuple
+    packed_mask: np.ndarray  # the (n, d) NaN mask, packed to bits along rows
+    groups: tuple
+
+    @classmethod
+    def of(cls, missing_mask):
+        n, d = missing_mask.shape
+        index = np.int32 if n * d < 2**31 else np.intp
+        packed = np.packbits(missing_mask, axis=1)
+        n_missing = missing_mask.sum(axis=1)
+        incomplete = np.flatnonzero(n_missing)
+        # Each row's bits as one opaque value: patterns are found by a 1-d sort.
+        keys = packed[incomplete].view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _, first, pattern_of_row = np.unique(keys, return_index=True, return_inverse=True)
+        first = incomplete[first]
+        groups = []
+        for q in np.unique(n_missing[first]):
+            chosen = n_missing[first] == q  # the patterns that miss q coordinates
+            member = chosen[pattern_of_row]  # the rows that have one of them
+            rows = incomplete[member].astype(index)
+            patterns = np.nonzero(missing_mask[first[chosen]])[1].reshape(-1, q).astype(index)
+            renumber = (np.cumsum(chosen) - 1).astype(index)
+            of_row = renumber[pattern_of_row[member]]
+            entry_index = rows[:, None] * d + patterns[of_row]
+            groups.append(PatternGroup(rows, patterns, of_row, entry_index))
+        return cls(missing_mask.shape, packed, tuple(groups))
+
+    def describes(self, missing_mask):
+        """Whether this is the layout of ``missing_mask``."""
+        return self.shape == missing_mask.shape and np.array_equal(
+            self.packed_mask, np.packbits(missing_mask, axis=1)
+        )
 
 
 @dataclass(frozen=True)
@@ -46,43 +93,37 @@ class Conditionals:
 
     log_prob: np.ndarray  # (n, k) log w_k + log N(x_o | component k)
     means: np.ndarray  # (k, n, d) E[x | x_o, k]; observed entries are x itself
-    groups: list
+    layout: Layout
+    covariances: tuple  # per group, (k, n_p, q, q) inv(P_mm): Cov[x_m | x_o, k]
 
     def conditional_covariance_sums(self, resp):
         """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices."""
         k, _, d = self.means.shape
-        flat = np.zeros(k * d * d)
-        offsets = (np.arange(k) * d * d)[:, None, None, None]
-        for group in self.groups:
+        sums = np.zeros((k, d * d))
+        for group, covariances in zip(self.layout.groups, self.covariances, strict=True):
             n_patterns = group.patterns.shape[0]
+            block_index = group.block_index(d).ravel()
             # Rows of one pattern share its covariance: sum their weights first.
-            weights = np.stack(
-                [
-                    np.bincount(group.pattern_of_row, resp[group.rows, j], minlength=n_patterns)
-                    for j in range(k)
-                ]
-            )
-            weighted = group.covariances * weights[:, :, None, None]
-            index = group.patterns[:, :, None] * d + group.patterns[:, None, :]
-            flat += np.bincount(
-                (offsets + index[None]).ravel(), weighted.ravel(), minlength=k * d * d
-            )
-        return flat.reshape(k, d, d)
+            for j in range(k):
+                weights = np.bincount(group.pattern_of_row, resp[group.rows, j], n_patterns)
+                weighted = covariances[j] * weights[:, None, None]
+                sums[j] += np.bincount(block_index, weighted.ravel(), d * d)
+        return sums.reshape(k, d, d)
 
     def draw(self, components, rng):
         """One draw per row from ``x_m | x_o`` under the given component of each row."""
         n = components.size
         draws = self.means[components, np.arange(n)].copy()
-        for group in self.groups:
+        for group, covariances in zip(self.layout.groups, self.covariances, strict=True):
             chosen = components[group.rows]
-            factors = np.linalg.cholesky(group.covariances[chosen, group.pattern_of_row])
+            factors = np.linalg.cholesky(covariances[chosen, group.pattern_of_row])
             noise = rng.standard_normal(group.missing.shape)
             offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
         return draws
 
 
-def conditionals(Xc, means, precisions, log_det_precisions, log_weights):
+def conditionals(Xc, means, precisions, log_det_precisions, log_weights, layout=None):
     """Marginal log-densities and conditional moments of rows holding NaN.
 
     Parameters
@@ -93,38 +134,44 @@ def conditionals(Xc, means, precisions, log_det_precisions, log_weights):
     precisions : ndarray of shape (k, d, d)
     log_det_precisions : ndarray of shape (k,)
     log_weights : ndarray of shape (k,)
+    layout : Layout, optional
+        That of ``np.isnan(Xc)``, if known.
 
     Returns
     -------
     Conditionals
     """
-    observed = ~np.isnan(Xc)
+    missing_mask = np.isnan(Xc)
+    if layout is None:
+        layout = Layout.of(missing_mask)
+    k, d = means.shape
+    observed = ~missing_mask
     filled = np.where(observed, Xc, 0.0)
     Y = observed * (filled - means[:, None, :])
     PY = Y @ precisions
     quad = np.einsum("kna,kna->nk", Y, PY)
-    n_observed = observed.sum(axis=1)
     log_prob = -0.5 * quad + (0.5 * log_det_precisions + log_weights)
+    n_observed = observed.sum(axis=1)
     log_prob -= 0.5 * LOG_2PI * n_observed[:, None]
     cond_means = np.where(observed, filled, means[:, None, :])
 
-    groups = []
-    n_missing = Xc.shape[1] - n_observed
-    for q in np.unique(n_missing[n_missing > 0]):
-        rows = np.flatnonzero(n_missing == q)
-        missing = np.nonzero(~observed[rows])[1].reshape(rows.size, q)
-        patterns, pattern_of_row = np.unique(missing, axis=0, return_inverse=True)
-        pattern_of_row = pattern_of_row.ravel()
-        precisions_mm = precisions[:, patterns[:, :, None], patterns[:, None, :]]
+    flat_precisions = precisions.reshape(k, d * d)
+    flat_PY = PY.reshape(k, -1)
+    flat_means = cond_means.reshape(k, -1)
+    all_covariances = []
+    for group in layout.groups:
+        precisions_mm = flat_precisions[:, group.block_index(d)]
         # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
         cholesky = np.linalg.cholesky(precisions_mm)
         log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
         covariances = np.linalg.inv(precisions_mm)
-        b = PY[:, rows[:, None], missing]
-        shift = (covariances[:, pattern_of_row] @ b[..., None])[..., 0]
-        log_prob[rows] += (0.5 * np.sum(b * shift, axis=-1) - log_det[:, pattern_of_row]).T
-        cond_means[:, rows[:, None], missing] -= shift
-        groups.append(MissingGroup(rows, patterns, pattern_of_row, covariances))
+        b = flat_PY[:, group.entry_index]
+        shift = np.einsum("knab,knb->kna", covariances[:, group.pattern_of_row], b)
+        log_prob[group.rows] += (
+            0.5 * np.einsum("kna,kna->nk", b, shift) - log_det[:, group.pattern_of_row].T
+        )
+        flat_means[:, group.entry_index] -= shift
+        all_covariances.append(covariances)
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
-    return Conditionals(log_prob, cond_means, groups)
+    return Conditionals(log_prob, cond_means, layout, tuple(all_covariances))

@@ -6,6 +6,9 @@ from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_em import GaussianMixture
+from sklearn_em._em import Engine
+from sklearn_em._gaussian import FAMILIES
+from sklearn_em._missing import Layout
 
 from . import reference
 from .conftest import COVARIANCE_TYPES
@@ -136,3 +139,30 @@ def test_inf_is_still_an_error_with_nan_around():
     X[0, 0] = np.inf
     with pytest.raises(ValueError, match=r"infinity \(inf\) in 1 entries.*replace it with NaN"):
         GaussianMixture().fit(X)
+
+
+def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
+    mask = np.random.default_rng(0).random((300, 11)) < 0.3
+    mask[7] = True
+    layout = Layout.of(mask)
+    seen = np.zeros(len(mask), dtype=int)
+    for group in layout.groups:
+        for row, missing in zip(group.rows, group.missing, strict=True):
+            np.testing.assert_array_equal(missing, np.flatnonzero(mask[row]))
+            seen[row] += 1
+        assert len(np.unique(group.patterns, axis=0)) == len(group.patterns)
+        np.testing.assert_array_equal(group.entry_index, group.rows[:, None] * 11 + group.missing)
+    np.testing.assert_array_equal(seen, mask.any(axis=1))
+    assert layout.describes(mask) and not layout.describes(~mask)
+
+
+def test_an_engine_reused_on_other_holes_recomputes_their_layout(holed):
+    model = GaussianMixture(2, random_state=0).fit(holed)
+    mixture = model._mixture()
+    other = holed[::-1].copy()
+    engine = Engine(FAMILIES["full"], model.reg_covar)
+    engine.statistics(holed, mixture)
+    reused, _ = engine.statistics(other, mixture)
+    fresh, _ = Engine(FAMILIES["full"], model.reg_covar).statistics(other, mixture)
+    np.testing.assert_allclose(reused.s2, fresh.s2, rtol=1e-12)
+    assert reused.loglik == pytest.approx(fresh.loglik, rel=1e-12)
