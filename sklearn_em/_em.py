@@ -146,6 +146,7 @@ class Engine:
                 prepared.precisions,
                 prepared.log_det_precisions,
                 prepared.log_weights,
+                self.family.precision_structure,
                 layout,
             )
         _as_log_zero_where_overflowed(cond.log_prob)

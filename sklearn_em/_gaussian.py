@@ -65,6 +65,8 @@ class _Family:
     """Shared pieces; subclasses fill in the covariance-specific parts."""
 
     name = None
+    # What component precisions share, for the missing-value path: see _missing.
+    precision_structure = "full"
 
     def features(self, Xc):
         """Second-order features of the centred block ``Xc``, one column per row.
@@ -308,6 +310,7 @@ class Full(_Family):
 
 class Tied(_Family):
     name = "tied"
+    precision_structure = "shared"
 
     def features(self, Xc):
         return None
@@ -382,6 +385,8 @@ class Tied(_Family):
 
 class _Independent(_Family):
     """Shared pieces of 'diag' and 'spherical', whose factors are ``1/sqrt(var)``."""
+
+    precision_structure = "diagonal"
 
     def precisions_cholesky(self, covariances, reg_covar):
         bad = ~(covariances > 0) | ~np.isfinite(covariances)

@@ -123,7 +123,9 @@ class Conditionals:
         return draws
 
 
-def conditionals(Xc, means, precisions, log_det_precisions, log_weights, layout=None):
+def conditionals(
+    Xc, means, precisions, log_det_precisions, log_weights, structure="full", layout=None
+):
     """Marginal log-densities and conditional moments of rows holding NaN.
 
     Parameters
@@ -134,6 +136,10 @@ def conditionals(Xc, means, precisions, log_det_precisions, log_weights, layout=
     precisions : ndarray of shape (k, d, d)
     log_det_precisions : ndarray of shape (k,)
     log_weights : ndarray of shape (k,)
+    structure : {'full', 'shared', 'diagonal'}
+        What the precisions have in common: nothing, one matrix for every
+        component ('tied'), or diagonal ('diag', 'spherical'). It sets how
+        many blocks are factorised, and how.
     layout : Layout, optional
         That of ``np.isnan(Xc)``, if known.
 
@@ -156,17 +162,17 @@ def conditionals(Xc, means, precisions, log_det_precisions, log_weights, layout=
     cond_means = np.where(observed, filled, means[:, None, :])
 
     # np.take gathers along one axis many times faster than fancy indexing.
-    flat_precisions = precisions.reshape(k, d * d)
+    distinct = precisions[:1] if structure == "shared" else precisions
+    flat_precisions = distinct.reshape(distinct.shape[0], d * d)
     flat_PY = PY.reshape(k, -1)
     flat_means = cond_means.reshape(-1)
     component_offsets = np.arange(k)[:, None, None] * flat_PY.shape[1]
     all_covariances = []
     for group in layout.groups:
         precisions_mm = np.take(flat_precisions, group.block_index(d), axis=1)
-        # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
-        cholesky = np.linalg.cholesky(precisions_mm)
-        log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
-        covariances = np.linalg.inv(precisions_mm)
+        log_det, covariances = _half_log_det_and_inverse(precisions_mm, structure == "diagonal")
+        log_det = np.broadcast_to(log_det, (k,) + log_det.shape[1:])
+        covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
         b = np.take(flat_PY, group.entry_index, axis=1)
         row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
         shift = np.einsum("knab,knb->kna", row_covariances, b)
@@ -179,3 +185,17 @@ def conditionals(Xc, means, precisions, log_det_precisions, log_weights, layout=
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
     return Conditionals(log_prob, cond_means, layout, tuple(all_covariances))
+
+
+def _half_log_det_and_inverse(matrices, diagonal):
+    """``log det(L)`` (half the log-determinant) and the inverse of a stack of SPD matrices."""
+    if diagonal:
+        entries = np.diagonal(matrices, axis1=-2, axis2=-1)
+        inverse = np.zeros_like(matrices)
+        q = entries.shape[-1]
+        inverse[..., np.arange(q), np.arange(q)] = 1 / entries
+        return 0.5 * np.log(entries).sum(axis=-1), inverse
+    # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
+    cholesky = np.linalg.cholesky(matrices)
+    half_log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
+    return half_log_det, np.linalg.inv(matrices)
