@@ -8,8 +8,9 @@ two BLAS pools fighting over two cores are slower than one.
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from functools import cache
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 # Bytes of work arrays one block may hold: a block fits in the L2/L3 caches
 # of common CPUs while its GEMMs stay large enough to run near peak.
@@ -32,7 +33,7 @@ def map_blocks(func, slices, n_threads=1):
     """``[func(s) for s in slices]``, in order, on ``n_threads`` threads."""
     if n_threads <= 1 or len(slices) <= 1:
         return [func(s) for s in slices]
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread(True):
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             return list(pool.map(func, slices))
 
@@ -49,4 +50,10 @@ def reduce_blocks(func, slices, n_threads=1):
 
 def single_blas_thread(active):
     """Cap BLAS at one thread while our own threads run, else do nothing."""
-    return threadpool_limits(limits=1, user_api="blas") if active else nullcontext()
+    return _controller().limit(limits=1, user_api="blas") if active else nullcontext()
+
+
+@cache
+def _controller():
+    # Finding the loaded libraries takes milliseconds; limiting them, microseconds.
+    return ThreadpoolController()

@@ -1,9 +1,10 @@
-"""Row blocks: they cover every row once, and threads change no sum."""
+"""Row blocks: they cover every row once, threads change no sum, BLAS is capped in threads."""
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
-from sklearn_em._blocks import block_slices, map_blocks, reduce_blocks
+from sklearn_em._blocks import block_slices, map_blocks, reduce_blocks, single_blas_thread
 
 
 @pytest.mark.parametrize("n_rows, row_bytes", [(0, 8), (1, 8), (1000, 8), (100_003, 4096)])
@@ -25,3 +26,15 @@ def test_map_keeps_order_and_reduce_sums_everything(n_threads):
         lambda s: np.array([values[s].sum(), s.stop - s.start]), slices, n_threads
     )
     np.testing.assert_allclose(total, [values.sum(), values.size])
+
+
+def test_blas_is_capped_at_one_thread_only_inside_the_context():
+    def blas_threads():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+    before = blas_threads()
+    with single_blas_thread(True):
+        assert blas_threads() == {1}
+    with single_blas_thread(False):
+        assert blas_threads() == before
+    assert blas_threads() == before
