@@ -32,12 +32,15 @@ class PatternGroup:
     rows: np.ndarray  # (n_g,) positions in the block
     patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending
     pattern_of_row: np.ndarray  # (n_g,) each row's index into patterns
-    entry_index: np.ndarray  # (n_g, q) flat positions of the missing entries in (n, d)
 
     @property
     def missing(self):
         """``(n_g, q)``: the missing coordinates of each row."""
-        return self.patterns[self.pattern_of_row]
+        return np.take(self.patterns, self.pattern_of_row, axis=0)
+
+    def entry_index(self, d):
+        """``(n_g, q)``: flat positions of the missing entries in an ``(n, d)`` block."""
+        return self.rows[:, None] * d + self.missing
 
     def block_index(self, d):
         """``(n_p, q, q)``: flat positions of each pattern's block in a ``(d, d)`` matrix."""
@@ -76,8 +79,7 @@ class Layout:
             patterns = np.nonzero(missing_mask[first[chosen]])[1].reshape(-1, q).astype(index)
             renumber = (np.cumsum(chosen) - 1).astype(index)
             of_row = renumber[pattern_of_row[member]]
-            entry_index = rows[:, None] * d + patterns[of_row]
-            groups.append(PatternGroup(rows, patterns, of_row, entry_index))
+            groups.append(PatternGroup(rows, patterns, of_row))
         return cls(missing_mask.shape, packed, tuple(groups))
 
     def describes(self, missing_mask):
@@ -173,14 +175,15 @@ def conditionals(
         log_det, covariances = _half_log_det_and_inverse(precisions_mm, structure == "diagonal")
         log_det = np.broadcast_to(log_det, (k,) + log_det.shape[1:])
         covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
-        b = np.take(flat_PY, group.entry_index, axis=1)
+        entries = group.entry_index(d)
+        b = np.take(flat_PY, entries, axis=1)
         row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
         shift = np.einsum("knab,knb->kna", row_covariances, b)
         log_prob[group.rows] += (
             0.5 * np.einsum("kna,kna->nk", b, shift)
             - np.take(log_det, group.pattern_of_row, axis=1).T
         )
-        flat_means[component_offsets + group.entry_index] -= shift
+        flat_means[component_offsets + entries] -= shift
         all_covariances.append(covariances)
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
