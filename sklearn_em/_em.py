@@ -119,18 +119,18 @@ class Engine:
         cond = self._conditionals(Xc, prepared, self._layout(Xc, rows))
         resp = cond.log_prob
         loglik = normalise_log_responsibilities(resp).sum()
-        weighted = resp.T[:, :, None] * cond.means
-        second = np.swapaxes(weighted, 1, 2) @ cond.means
-        second += cond.conditional_covariance_sums(resp)
+        s1, second = cond.moment_sums(resp)
         return Statistics(
             nk=resp.sum(axis=0),
-            s1=weighted.sum(axis=1),
+            s1=s1,
             s2=self.family.from_dense_second_moments(second),
             loglik=float(loglik),
         )
 
     def _layout(self, Xc, rows):
         """The layout of the NaN in block ``rows``, worked out on its first pass."""
+        if self.family.precision_structure == "diagonal":
+            return None  # not needed: see _missing.DiagonalConditionals
         key = (rows.start, rows.stop)
         missing_mask = np.isnan(Xc)
         layout = self.layouts.get(key)

@@ -101,6 +101,13 @@ class Conditionals:
     layout: Layout
     covariances: tuple  # per group, (k, n_p, q, q) inv(P_mm): Cov[x_m | x_o, k]
 
+    def moment_sums(self, resp):
+        """``sum_i resp[i, k] E[x_i | x_o, k]`` and ``E[x_i x_i' | x_o, k]``: (k, d), (k, d, d)."""
+        weighted = resp.T[:, :, None] * self.means
+        second = np.swapaxes(weighted, 1, 2) @ self.means
+        second += self.conditional_covariance_sums(resp)
+        return weighted.sum(axis=1), second
+
     def conditional_covariance_sums(self, resp):
         """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices."""
         k, _, d = self.means.shape
@@ -143,15 +150,18 @@ def conditionals(
     log_weights : ndarray of shape (k,)
     structure : {'full', 'shared', 'diagonal'}
         What the precisions have in common: nothing, one matrix for every
-        component ('tied'), or diagonal ('diag', 'spherical'). It sets how
-        many blocks are factorised, and how.
+        component ('tied': each pattern is factorised once), or diagonal
+        ('diag', 'spherical': nothing is factorised, see
+        ``DiagonalConditionals``).
     layout : Layout, optional
         That of ``np.isnan(Xc)``, if known.
 
     Returns
     -------
-    Conditionals
+    Conditionals or DiagonalConditionals
     """
+    if structure == "diagonal":
+        return _diagonal_conditionals(Xc, means, precisions, log_weights)
     missing_mask = np.isnan(Xc)
     if layout is None:
         layout = Layout.of(missing_mask)
@@ -175,7 +185,10 @@ def conditionals(
     all_covariances = []
     for group in layout.groups:
         precisions_mm = np.take(flat_precisions, group.block_index(d), axis=1)
-        log_det, covariances = _half_log_det_and_inverse(precisions_mm, structure == "diagonal")
+        # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
+        cholesky = np.linalg.cholesky(precisions_mm)
+        log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
+        covariances = np.linalg.inv(precisions_mm)
         log_det = np.broadcast_to(log_det, (k,) + log_det.shape[1:])
         covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
         entries = group.entry_index(d)
@@ -193,15 +206,54 @@ def conditionals(
     return Conditionals(log_prob, cond_means, layout, tuple(all_covariances))
 
 
-def _half_log_det_and_inverse(matrices, diagonal):
-    """``log det(L)`` (half the log-determinant) and the inverse of a stack of SPD matrices."""
-    if diagonal:
-        entries = np.diagonal(matrices, axis1=-2, axis2=-1)
-        inverse = np.zeros_like(matrices)
-        q = entries.shape[-1]
-        inverse[..., np.arange(q), np.arange(q)] = 1 / entries
-        return 0.5 * np.log(entries).sum(axis=-1), inverse
-    # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
-    cholesky = np.linalg.cholesky(matrices)
-    half_log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
-    return half_log_det, np.linalg.inv(matrices)
+@dataclass(frozen=True)
+class DiagonalConditionals:
+    """``Conditionals`` under diagonal precisions, without visiting any pattern.
+
+    With ``P = diag(p)`` the missing coordinates of a row are independent of
+    its observed ones: under component ``k`` they have means ``mu_k`` and
+    variances ``1 / p_k``. Every sum is then a product of the responsibilities
+    with the zero-filled rows or the NaN mask.
+    """
+
+    log_prob: np.ndarray  # (n, k)
+    filled: np.ndarray  # (n, d) the rows, 0 where missing
+    missing: np.ndarray  # (n, d) the NaN mask
+    component_means: np.ndarray  # (k, d)
+    variances: np.ndarray  # (k, d)
+
+    @property
+    def means(self):
+        """``(k, n, d)``: ``E[x | x_o, k]``."""
+        return np.where(self.missing, self.component_means[:, None, :], self.filled)
+
+    def moment_sums(self, resp):
+        """As ``Conditionals.moment_sums``, with only the diagonal of the second moments."""
+        mu, variances = self.component_means, self.variances
+        missing_weight = resp.T @ self.missing
+        s1 = resp.T @ self.filled + missing_weight * mu
+        squares = resp.T @ self.filled**2 + missing_weight * (mu**2 + variances)
+        k, d = mu.shape
+        second = np.zeros((k, d, d))
+        second[:, np.arange(d), np.arange(d)] = squares
+        return s1, second
+
+    def draw(self, components, rng):
+        """As ``Conditionals.draw``."""
+        n = components.size
+        noise = rng.standard_normal(self.filled.shape) * np.sqrt(self.variances[components])
+        return self.means[components, np.arange(n)] + np.where(self.missing, noise, 0.0)
+
+
+def _diagonal_conditionals(Xc, means, precisions, log_weights):
+    missing = np.isnan(Xc)
+    observed = (~missing).astype(np.float64)
+    filled = np.where(missing, 0.0, Xc)
+    p = np.diagonal(precisions, axis1=1, axis2=2)
+    # Differences from each mean, not the expanded square: the engine sends
+    # rows here when the means lie too far apart for the expanded form.
+    Y = np.where(missing, 0.0, Xc - means[:, None, :])
+    quad = (Y * Y @ p[:, :, None])[..., 0].T
+    log_norm = observed @ (np.log(p) - LOG_2PI).T
+    log_prob = 0.5 * (log_norm - quad) + log_weights
+    return DiagonalConditionals(log_prob, filled, missing, means, 1 / p)

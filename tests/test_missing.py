@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_em import GaussianMixture
 from sklearn_em._em import Engine
 from sklearn_em._gaussian import FAMILIES
-from sklearn_em._missing import Layout
+from sklearn_em._missing import DiagonalConditionals, Layout, conditionals
 
 from . import reference
 from .conftest import COVARIANCE_TYPES
@@ -166,3 +166,35 @@ def test_an_engine_reused_on_other_holes_recomputes_their_layout(holed):
     fresh, _ = Engine(FAMILIES["full"], model.reg_covar).statistics(other, mixture)
     np.testing.assert_allclose(reused.s2, fresh.s2, rtol=1e-12)
     assert reused.loglik == pytest.approx(fresh.loglik, rel=1e-12)
+
+
+def test_diagonal_closed_form_equals_the_general_path(holed):
+    rng = np.random.default_rng(0)
+    k, d = 3, holed.shape[1]
+    means = rng.normal(size=(k, d))
+    precisions = np.stack([np.diag(rng.uniform(0.5, 2.0, size=d)) for _ in range(k)])
+    log_det = np.log(np.diagonal(precisions, axis1=1, axis2=2)).sum(axis=1)
+    log_weights = np.log([0.2, 0.3, 0.5])
+    args = (holed, means, precisions, log_det, log_weights)
+    general, diagonal = conditionals(*args, "full"), conditionals(*args, "diagonal")
+    assert isinstance(diagonal, DiagonalConditionals)
+
+    np.testing.assert_allclose(diagonal.log_prob, general.log_prob, rtol=1e-12)
+    np.testing.assert_allclose(diagonal.means, general.means, rtol=1e-12)
+    resp = rng.dirichlet(np.ones(k), size=len(holed))
+    (s1, second), (s1_general, second_general) = (
+        diagonal.moment_sums(resp),
+        general.moment_sums(resp),
+    )
+    np.testing.assert_allclose(s1, s1_general, rtol=1e-12)
+    # Diagonal families read only the diagonal of the second moments.
+    np.testing.assert_allclose(
+        np.diagonal(second, axis1=1, axis2=2),
+        np.diagonal(second_general, axis1=1, axis2=2),
+        rtol=1e-12,
+    )
+    components = rng.integers(k, size=len(holed))
+    draws = diagonal.draw(components, np.random.default_rng(1))
+    observed = ~np.isnan(holed)
+    np.testing.assert_array_equal(draws[observed], holed[observed])
+    assert np.isfinite(draws).all()
