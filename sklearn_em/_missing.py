@@ -30,24 +30,30 @@ LOG_2PI = np.log(2 * np.pi)
 
 @dataclass(frozen=True)
 class PatternGroup:
-    """Rows of a block that miss the same number ``q`` of coordinates."""
+    """Rows of a block whose patterns are factorised in one batched call.
+
+    Patterns that miss fewer than ``q`` coordinates are padded up to ``q``
+    with coordinates ``d, d + 1, ...`` past the last feature: the pass gives
+    them unit precision, independent of the features, which changes no
+    result.
+    """
 
     rows: np.ndarray  # (n_g,) positions in the block
-    patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending
+    patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending, padded
     pattern_of_row: np.ndarray  # (n_g,) each row's index into patterns
 
     @property
     def missing(self):
-        """``(n_g, q)``: the missing coordinates of each row."""
+        """``(n_g, q)``: the missing coordinates of each row, padded."""
         return np.take(self.patterns, self.pattern_of_row, axis=0)
 
-    def entry_index(self, d):
-        """``(n_g, q)``: flat positions of the missing entries in an ``(n, d)`` block."""
-        return self.rows[:, None] * d + self.missing
+    def entry_index(self, width):
+        """``(n_g, q)``: flat positions of the missing entries in an ``(n, width)`` block."""
+        return self.rows[:, None] * width + self.missing
 
-    def block_index(self, d):
-        """``(n_p, q, q)``: flat positions of each pattern's block in a ``(d, d)`` matrix."""
-        return self.patterns[:, :, None] * d + self.patterns[:, None, :]
+    def block_index(self, width):
+        """``(n_p, q, q)``: flat positions of each pattern's block in a square ``width`` matrix."""
+        return self.patterns[:, :, None] * width + self.patterns[:, None, :]
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Layout:
     shape: tuple
     packed_mask: np.ndarray  # the (n, d) NaN mask, packed to bits along rows
     groups: tuple
+    width: int  # coordinates in the padded space: the d features, then the pads
 
     @classmethod
     def of(cls, missing_mask):
@@ -75,21 +82,56 @@ class Layout:
         _, first, pattern_of_row = np.unique(keys, return_index=True, return_inverse=True)
         first = incomplete[first]
         groups = []
-        for q in np.unique(n_missing[first]):
-            chosen = n_missing[first] == q  # the patterns that miss q coordinates
-            member = chosen[pattern_of_row]  # the rows that have one of them
+        for chosen, q in _batches(n_missing[first]):
+            member = chosen[pattern_of_row]  # the rows that have one of the patterns
             rows = incomplete[member].astype(index)
-            patterns = np.nonzero(missing_mask[first[chosen]])[1].reshape(-1, q).astype(index)
+            patterns = _padded_coordinates(missing_mask[first[chosen]], q).astype(index)
             renumber = (np.cumsum(chosen) - 1).astype(index)
             of_row = renumber[pattern_of_row[member]]
             groups.append(PatternGroup(rows, patterns, of_row))
-        return cls(missing_mask.shape, packed, tuple(groups))
+        width = max([d] + [int(group.patterns.max()) + 1 for group in groups])
+        return cls(missing_mask.shape, packed, tuple(groups), width)
 
     def describes(self, missing_mask):
         """Whether this is the layout of ``missing_mask``."""
         return self.shape == missing_mask.shape and np.array_equal(
             self.packed_mask, np.packbits(missing_mask, axis=1)
         )
+
+
+# Padding a batch of patterns by one coordinate costs about as much as one
+# more batched call once it adds this many rows and columns in all.
+PAD_BUDGET = 64
+# Past this many patterns in a block, the calls are few beside the work, and
+# the wider padded arrays would cost every row more than padding saves.
+MAX_PATTERNS_TO_PAD = 1024
+
+
+def _batches(q_of_pattern):
+    """``(chosen, q)`` pairs: which patterns are factorised together, padded to ``q``.
+
+    Patterns are taken in order of their number of missing coordinates; a
+    run is extended while padding what it holds stays within PAD_BUDGET, so
+    small groups share a call and large ones keep their exact size.
+    """
+    values, counts = np.unique(q_of_pattern, return_counts=True)
+    budget = PAD_BUDGET if q_of_pattern.size <= MAX_PATTERNS_TO_PAD else -1
+    runs, held, top = [], 0, 0
+    for q, count in zip(values, counts, strict=True):
+        if runs and held * (q - top) <= budget:
+            runs[-1].append(q)
+            held += count
+        else:
+            runs.append([q])
+            held = count
+        top = q
+    return [(np.isin(q_of_pattern, run), run[-1]) for run in runs]
+
+
+def _padded_coordinates(missing_mask, q):
+    """Each row's missing coordinates, ascending, then ``d, d + 1, ...`` up to ``q``."""
+    pad = np.arange(q) < (q - missing_mask.sum(axis=1))[:, None]
+    return np.nonzero(np.hstack([missing_mask, pad]))[1].reshape(-1, q)
 
 
 @dataclass(frozen=True)
@@ -111,28 +153,30 @@ class Conditionals:
     def conditional_covariance_sums(self, resp):
         """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices."""
         k, _, d = self.means.shape
-        sums = np.zeros((k, d * d))
+        width = self.layout.width
+        sums = np.zeros((k, width * width))
         for group, covariances in zip(self.layout.groups, self.covariances, strict=True):
             n_patterns = group.patterns.shape[0]
-            block_index = group.block_index(d).ravel()
+            block_index = group.block_index(width).ravel()
             # Rows of one pattern share its covariance: sum their weights first.
             for j in range(k):
                 weights = np.bincount(group.pattern_of_row, resp[group.rows, j], n_patterns)
                 weighted = covariances[j] * weights[:, None, None]
-                sums[j] += np.bincount(block_index, weighted.ravel(), d * d)
-        return sums.reshape(k, d, d)
+                sums[j] += np.bincount(block_index, weighted.ravel(), width * width)
+        return sums.reshape(k, width, width)[:, :d, :d]
 
     def draw(self, components, rng):
         """One draw per row from ``x_m | x_o`` under the given component of each row."""
-        n = components.size
-        draws = self.means[components, np.arange(n)].copy()
+        n, d = self.means.shape[1:]
+        draws = np.zeros((n, self.layout.width))
+        draws[:, :d] = self.means[components, np.arange(n)]
         for group, covariances in zip(self.layout.groups, self.covariances, strict=True):
             chosen = components[group.rows]
             factors = np.linalg.cholesky(covariances[chosen, group.pattern_of_row])
             noise = rng.standard_normal(group.missing.shape)
             offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
-        return draws
+        return draws[:, :d]
 
 
 def conditionals(
@@ -166,32 +210,39 @@ def conditionals(
     if layout is None:
         layout = Layout.of(missing_mask)
     k, d = means.shape
+    width = layout.width
     observed = ~missing_mask
     filled = np.where(observed, Xc, 0.0)
-    Y = observed * (filled - means[:, None, :])
-    PY = Y @ precisions
+    Y = np.zeros((k, Xc.shape[0], width))
+    np.multiply(observed, filled - means[:, None, :], out=Y[:, :, :d])
+    padded_precisions = np.zeros((k, width, width))
+    padded_precisions[:, :d, :d] = precisions
+    padded_precisions[:, np.arange(d, width), np.arange(d, width)] = 1.0
+    PY = Y @ padded_precisions
     quad = np.einsum("kna,kna->nk", Y, PY)
     log_prob = -0.5 * quad + (0.5 * log_det_precisions + log_weights)
     n_observed = observed.sum(axis=1)
     log_prob -= 0.5 * LOG_2PI * n_observed[:, None]
-    cond_means = np.where(observed, filled, means[:, None, :])
+    cond_means = np.zeros_like(Y)
+    cond_means[:, :, :d] = np.where(observed, filled, means[:, None, :])
 
     # np.take gathers along one axis many times faster than fancy indexing.
-    distinct = precisions[:1] if structure == "shared" else precisions
-    flat_precisions = distinct.reshape(distinct.shape[0], d * d)
+    distinct = padded_precisions[:1] if structure == "shared" else padded_precisions
+    flat_precisions = distinct.reshape(distinct.shape[0], width * width)
     flat_PY = PY.reshape(k, -1)
     flat_means = cond_means.reshape(-1)
     component_offsets = np.arange(k)[:, None, None] * flat_PY.shape[1]
     all_covariances = []
     for group in layout.groups:
-        precisions_mm = np.take(flat_precisions, group.block_index(d), axis=1)
+        precisions_mm = np.take(flat_precisions, group.block_index(width), axis=1)
         # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
         cholesky = np.linalg.cholesky(precisions_mm)
         log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
         covariances = np.linalg.inv(precisions_mm)
-        log_det = np.broadcast_to(log_det, (k,) + log_det.shape[1:])
-        covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
-        entries = group.entry_index(d)
+        if structure == "shared":
+            log_det = np.broadcast_to(log_det, (k,) + log_det.shape[1:])
+            covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
+        entries = group.entry_index(width)
         b = np.take(flat_PY, entries, axis=1)
         row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
         shift = np.einsum("knab,knb->kna", row_covariances, b)
@@ -203,7 +254,7 @@ def conditionals(
         all_covariances.append(covariances)
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
-    return Conditionals(log_prob, cond_means, layout, tuple(all_covariances))
+    return Conditionals(log_prob, cond_means[:, :, :d], layout, tuple(all_covariances))
 
 
 @dataclass(frozen=True)

@@ -145,15 +145,57 @@ def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
     mask = np.random.default_rng(0).random((300, 11)) < 0.3
     mask[7] = True
     layout = Layout.of(mask)
+    padded_mask = np.zeros((300, layout.width), dtype=bool)
     seen = np.zeros(len(mask), dtype=int)
     for group in layout.groups:
         for row, missing in zip(group.rows, group.missing, strict=True):
-            np.testing.assert_array_equal(missing, np.flatnonzero(mask[row]))
+            np.testing.assert_array_equal(missing[missing < 11], np.flatnonzero(mask[row]))
+            pads = missing[missing >= 11]
+            np.testing.assert_array_equal(pads, 11 + np.arange(pads.size))
             seen[row] += 1
         assert len(np.unique(group.patterns, axis=0)) == len(group.patterns)
-        assert mask.ravel()[group.entry_index(11)].all()
+        padded_mask.ravel()[group.entry_index(layout.width)] = True
     np.testing.assert_array_equal(seen, mask.any(axis=1))
+    np.testing.assert_array_equal(padded_mask[:, :11], mask)
     assert layout.describes(mask) and not layout.describes(~mask)
+    # Small groups share a batched call: fewer calls than distinct counts of holes.
+    assert len(layout.groups) < len(np.unique(mask.sum(axis=1)[mask.any(axis=1)]))
+
+
+@pytest.mark.parametrize("structure", ["full", "shared"])
+def test_padding_patterns_changes_no_result(holed, structure, monkeypatch):
+    from sklearn_em import _missing
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([holed] * 4)
+    X[rng.random(X.shape) < 0.2] = np.nan
+    k, d = 2, X.shape[1]
+    means = rng.normal(size=(k, d))
+    A = rng.normal(size=(k, d, d))
+    precisions = A @ A.transpose(0, 2, 1) + np.eye(d)
+    if structure == "shared":
+        precisions[1] = precisions[0]
+    log_det = np.linalg.slogdet(precisions)[1]
+    args = (X, means, precisions, log_det, np.log([0.4, 0.6]), structure)
+    resp = rng.dirichlet(np.ones(k), size=len(X))
+    components = rng.integers(k, size=len(X))
+
+    results = []
+    for budget in [0, 10**9]:
+        monkeypatch.setattr(_missing, "PAD_BUDGET", budget)
+        cond = conditionals(*args)
+        results.append(
+            (cond, cond.moment_sums(resp), cond.draw(components, np.random.default_rng(1)))
+        )
+    (exact, exact_sums, exact_draws), (padded, padded_sums, padded_draws) = results
+    assert len(padded.layout.groups) == 1 < len(exact.layout.groups)
+    np.testing.assert_allclose(padded.log_prob, exact.log_prob, rtol=1e-12)
+    np.testing.assert_allclose(padded.means, exact.means, rtol=1e-12)
+    for ours, theirs in zip(padded_sums, exact_sums, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    observed = ~np.isnan(X)
+    np.testing.assert_array_equal(padded_draws[observed], X[observed])
+    assert np.isfinite(padded_draws).all()
 
 
 def test_an_engine_reused_on_other_holes_recomputes_their_layout(holed):
