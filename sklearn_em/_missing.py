@@ -238,14 +238,15 @@ def conditionals(
         # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
         cholesky = np.linalg.cholesky(precisions_mm)
         log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
-        covariances = np.linalg.inv(precisions_mm)
-        if structure == "shared":
-            log_det = np.broadcast_to(log_det, (k,) + log_det.shape[1:])
-            covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
+        covariances = np.linalg.inv(precisions_mm)  # one per component, or one shared
         entries = group.entry_index(width)
         b = np.take(flat_PY, entries, axis=1)
         row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
-        shift = np.einsum("knab,knb->kna", row_covariances, b)
+        if structure == "shared":
+            shift = np.einsum("nab,knb->kna", row_covariances[0], b)
+            covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
+        else:
+            shift = np.einsum("knab,knb->kna", row_covariances, b)
         log_prob[group.rows] += (
             0.5 * np.einsum("kna,kna->nk", b, shift)
             - np.take(log_det, group.pattern_of_row, axis=1).T
