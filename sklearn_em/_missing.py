@@ -14,9 +14,10 @@ So a row needs only the ``q x q`` block of its missing coordinates to be
 factorised and inverted, never the observed block, and rows that miss the
 same coordinates share it: each (pattern, component) is factorised once per
 pass. Patterns are grouped by their number ``q`` of missing entries, and each
-group is factorised for every component in one batched call. Which rows miss
-what (a ``Layout``) depends on the NaN mask alone and is worked out once per
-fit. Tied components share one precision, so a pattern is factorised once
+group is factorised for every component in one batched call; in small
+blocks, groups with few patterns are padded to a common size and share one
+call. Which rows miss what (a ``Layout``) depends on the NaN mask alone and
+is worked out once per fit. Tied components share one precision, so a pattern is factorised once
 for all of them; diagonal precisions need no factorisation. This is the
 exact E-step of Ghahramani and Jordan (1994).
 """
