@@ -293,9 +293,8 @@ class DiagonalConditionals:
 
     def draw(self, components, rng):
         """As ``Conditionals.draw``."""
-        n = components.size
         noise = rng.standard_normal(self.filled.shape) * np.sqrt(self.variances[components])
-        return self.means[components, np.arange(n)] + np.where(self.missing, noise, 0.0)
+        return np.where(self.missing, self.component_means[components] + noise, self.filled)
 
 
 def _diagonal_conditionals(Xc, means, precisions, log_weights):
