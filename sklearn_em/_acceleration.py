@@ -65,7 +65,7 @@ def run_squarem(X, start, engine, monitor):
         alpha, candidate = _extrapolate(params, current, following, twice, step_max)
         loglik_c, after = _try_step(X, engine, candidate)
         if loglik_c >= loglik_1:
-            monitor.report(loglik_c)
+            monitor.report(loglik_c, jump=True)
             current, following = candidate, after
             if alpha >= step_max:
                 step_max *= STEP_GROWTH

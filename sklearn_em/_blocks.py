@@ -34,18 +34,38 @@ def map_blocks(func, slices, n_threads=1):
     if n_threads <= 1 or len(slices) <= 1:
         return [func(s) for s in slices]
     with single_blas_thread(True):
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            return list(pool.map(func, slices))
+        return list(_executor(n_threads).map(func, slices))
 
 
 def reduce_blocks(func, slices, n_threads=1):
     """The sum of ``func(s)`` over the slices, holding only a few parts at a time."""
-    window = max(1, 4 * n_threads)
+    if n_threads <= 1 or len(slices) <= 1:
+        parts = map(func, slices)
+        total = next(parts)
+        for part in parts:
+            total = total + part
+        return total
+    window = 4 * n_threads
     total = None
-    for start in range(0, len(slices), window):
-        for part in map_blocks(func, slices[start : start + window], n_threads):
-            total = part if total is None else total + part
+    with single_blas_thread(True):
+        for start in range(0, len(slices), window):
+            for part in _executor(n_threads).map(func, slices[start : start + window]):
+                total = part if total is None else total + part
     return total
+
+
+@cache
+def _executor(n_threads):
+    # Kept for the process, as BLAS keeps its threads: starting and joining
+    # a pool costs ~2 ms, which every pass would pay.
+    return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="sklearn_em")
+
+
+def blas_threads():
+    """How many threads BLAS may use now: its environment variables and limits
+    (``threadpoolctl``, joblib's workers) decide, as for scikit-learn's own."""
+    counts = [lib["num_threads"] for lib in _controller().info() if lib["user_api"] == "blas"]
+    return max(counts, default=1)
 
 
 def single_blas_thread(active):

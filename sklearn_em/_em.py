@@ -53,11 +53,13 @@ class _Prepared:
     log_weights: np.ndarray
     direct: bool  # every row takes the per-component-difference path
 
-    def rows_for_direct_path(self, Xc):
+    def rows_for_direct_path(self, X):
         """Rows that the conditional-moment path must take: those holding NaN, or all."""
         if self.direct:
-            return np.ones(Xc.shape[0], dtype=bool)
-        return np.isnan(Xc).any(axis=1)
+            return np.ones(X.shape[0], dtype=bool)
+        # A row sum is NaN where the row holds NaN (or, harmlessly, inf - inf:
+        # the conditional path serves complete rows too); cheaper than isnan.
+        return np.isnan(X.sum(axis=1))
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,9 @@ class Engine:
     layouts: dict = field(default_factory=dict, compare=False, repr=False)
 
     def slices(self, X):
-        """Row blocks whose work arrays (features, log-densities) fit the budget."""
+        """Row blocks whose work arrays (design, log-densities) fit the budget."""
         n_samples, d = X.shape
-        row_bytes = X.itemsize * (d + d * (d + 1) // 2 + 4)
+        row_bytes = X.itemsize * (self.family.second_order_size(d) + 2 * d + 1)
         return block_slices(n_samples, row_bytes)
 
     def statistics(self, X, mixture, dtype=None):
@@ -90,30 +92,34 @@ class Engine:
         prepared = self._prepare(mixture, X.dtype if dtype is None else np.dtype(dtype))
 
         def block(rows):
-            Xc = X[rows] - prepared.shift
-            incomplete = prepared.rows_for_direct_path(Xc)
+            block = X[rows]
+            incomplete = prepared.rows_for_direct_path(block)
             if not incomplete.any():
-                return self._complete_statistics(Xc, prepared)
-            stats = self._incomplete_statistics(Xc[incomplete], prepared, rows)
+                return self._complete_statistics(block, prepared)
+            Xc = block[incomplete] - prepared.shift
+            stats = self._incomplete_statistics(Xc, prepared, rows)
             if incomplete.all():
                 return stats
-            return stats + self._complete_statistics(Xc[~incomplete], prepared)
+            return stats + self._complete_statistics(block[~incomplete], prepared)
 
         stats = reduce_blocks(block, self.slices(X), self.n_threads)
         return stats, prepared.shift
 
-    def _complete_statistics(self, Xc, prepared):
-        F = self.family.features(Xc)
-        resp = self._log_density(F, Xc, prepared)
-        loglik = normalise_log_responsibilities(resp).sum(dtype=np.float64)
-        return _moments(self.family, F, Xc, resp, loglik)
+    def _complete_statistics(self, X, prepared):
+        G, log_prob = self._design_and_log_density(X, prepared)
+        loglik = normalise_log_responsibilities(log_prob, axis=0).sum(dtype=np.float64)
+        return _moments(self.family, G, X.shape[1], log_prob, loglik)
 
-    def _log_density(self, F, Xc, prepared):
-        # A squared distance past the float range means a density of zero:
-        # its overflow (to -inf, or NaN from inf - inf) is read as log 0.
+    def _design_and_log_density(self, X, prepared):
+        """The design of complete rows and their ``(k, m)`` log-densities.
+
+        A squared distance past the float range means a density of zero: its
+        overflow (to -inf, or NaN from inf - inf) is read as log 0 by
+        ``normalise_log_responsibilities`` and ``_as_log_zero_where_overflowed``.
+        """
         with np.errstate(over="ignore", invalid="ignore"):
-            log_prob = self.family.log_density(F, Xc, prepared.coef)
-        return _as_log_zero_where_overflowed(log_prob)
+            G = self.family.design(X, prepared.shift, prepared.coef)
+            return G, self.family.log_density(G, prepared.coef)
 
     def _incomplete_statistics(self, Xc, prepared, rows):
         cond = self._conditionals(Xc, prepared, self._layout(Xc, rows))
@@ -157,10 +163,9 @@ class Engine:
         shift = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
 
         def block(rows):
-            Xc = X[rows] - shift
-            F = self.family.features(Xc)
-            resp = responsibilities(rows).astype(X.dtype, copy=False)
-            return _moments(self.family, F, Xc, resp, 0.0)
+            G = self.family.design(X[rows], shift)
+            resp = responsibilities(rows).T.astype(X.dtype, copy=False)
+            return _moments(self.family, G, X.shape[1], resp, 0.0)
 
         return reduce_blocks(block, self.slices(X), self.n_threads), shift
 
@@ -174,16 +179,16 @@ class Engine:
 
     def _map_log_prob(self, X, mixture, reduce):
         prepared = self._prepare(mixture, X.dtype)
-        family = self.family
 
         def block(rows):
-            Xc = X[rows] - prepared.shift
-            incomplete = prepared.rows_for_direct_path(Xc)
-            out = np.empty((Xc.shape[0], mixture.n_components), dtype=Xc.dtype)
-            complete = Xc[~incomplete] if incomplete.any() else Xc
-            out[~incomplete] = self._log_density(family.features(complete), complete, prepared)
+            block = X[rows]
+            incomplete = prepared.rows_for_direct_path(block)
+            out = np.empty((block.shape[0], mixture.n_components), dtype=prepared.shift.dtype)
+            complete = block[~incomplete] if incomplete.any() else block
+            out[~incomplete] = self._design_and_log_density(complete, prepared)[1].T
+            _as_log_zero_where_overflowed(out)
             if incomplete.any():
-                partial = Xc[incomplete]
+                partial = block[incomplete] - prepared.shift
                 cond = self._conditionals(partial, prepared, self._layout(partial, rows))
                 out[incomplete] = cond.log_prob
             return reduce(out)
@@ -252,11 +257,15 @@ class Engine:
         )
 
 
-def _moments(family, F, Xc, resp, loglik):
+def _moments(family, G, d, resp, loglik):
+    """Statistics from a block's design ``G`` and its ``(k, m)`` responsibilities."""
+    q = G.shape[0] - d - 1
+    S = np.asarray(resp @ G.T, dtype=np.float64)  # one GEMM: [s2 | s1 | nk]
+    s2 = family.second_moments(S[:, :q], G[q : q + d], resp)
     return Statistics(
-        nk=resp.sum(axis=0, dtype=np.float64),
-        s1=np.asarray(resp.T @ Xc, dtype=np.float64),
-        s2=np.asarray(family.second_moments(F, Xc, resp), dtype=np.float64),
+        nk=S[:, -1],
+        s1=S[:, q : q + d],
+        s2=np.asarray(s2, dtype=np.float64),
         loglik=float(loglik),
     )
 
@@ -281,13 +290,18 @@ def _as_log_zero_where_overflowed(log_prob):
     return log_prob
 
 
-def normalise_log_responsibilities(log_prob):
-    """Turn each row of ``log_prob`` into responsibilities, in place.
+def normalise_log_responsibilities(log_prob, axis=1):
+    """Turn each sample's log-densities into responsibilities, in place.
 
-    Returns the log of each row's normaliser (its log-likelihood), computed
-    with log-sum-exp so that no unnormalised density is exponentiated.
+    Samples are rows (``axis=1``) or columns (``axis=0``). Returns the log of
+    each sample's normaliser (its log-likelihood), computed with log-sum-exp
+    so that no unnormalised density is exponentiated. NaN and +inf are
+    overflowed distances, read as a density of zero.
     """
-    top = log_prob.max(axis=1, keepdims=True)
+    top = log_prob.max(axis=axis, keepdims=True)
+    if not np.all(np.isfinite(top)):  # the maximum is finite unless NaN or inf is in the way
+        _as_log_zero_where_overflowed(log_prob)
+        top = log_prob.max(axis=axis, keepdims=True)
     if not np.all(np.isfinite(top)):
         raise ValueError(
             f"{np.sum(~np.isfinite(top))} sample(s) have a density that underflows to "
@@ -296,9 +310,9 @@ def normalise_log_responsibilities(log_prob):
         )
     log_prob -= top
     np.exp(log_prob, out=log_prob)
-    total = log_prob.sum(axis=1, keepdims=True)
+    total = log_prob.sum(axis=axis, keepdims=True)
     log_prob /= total
-    return np.log(total[:, 0]) + top[:, 0]
+    return (np.log(total) + top).squeeze(axis)
 
 
 class ConvergenceMonitor:
@@ -332,13 +346,17 @@ class ConvergenceMonitor:
     def done(self):
         return self.converged or self.n_iter >= self.max_iter
 
-    def report(self, loglik, new_iterate=True):
-        """Record one pass; ``new_iterate=False`` when the iterate did not move."""
+    def report(self, loglik, new_iterate=True, jump=False):
+        """Record one pass; ``new_iterate=False`` when the iterate did not move.
+
+        Only an EM step's change can show convergence: a ``jump`` (SQUAREM's
+        extrapolation) may land as high as where it left from by chance.
+        """
         self.history.append(loglik)
         if new_iterate:
             change = loglik - self._last
             self._last = loglik
-            self.converged = abs(change) < self.tol
+            self.converged = not jump and abs(change) < self.tol
         else:
             change = 0.0
         self._print(change)

@@ -1,16 +1,17 @@
 """The Gaussian family, one class per covariance type.
 
-Every family writes the log-density of component ``k`` as a function that is
-linear in a few row features::
+Every family writes the weighted log-density of component ``k`` as a linear
+function of a column of row features, the *design*::
 
-    log N(x | mu_k, Sigma_k) = F(x) @ A[:, k] + x @ B[:, k] + c[k]
+    log w_k + log N(x | mu_k, Sigma_k) = W[k] @ g(x),  g(x) = [s(x), x, 1]
 
-where ``F(x)`` holds the second-order terms of ``x`` (the packed upper
+where ``s(x)`` holds the second-order terms of ``x`` (the packed upper
 triangle of ``x x^T`` for 'full', ``x**2`` for 'diag', ``|x|**2`` for
-'spherical'). One GEMM per block then scores every component at once, and the
-same features, weighted by the responsibilities, are the second-moment
-statistics of the M-step. Rows are always centred on a shift close to the data
-before they get here, which keeps the expanded quadratic form accurate.
+'spherical', ``-x' P x / 2`` for 'tied'). One GEMM per block then scores every
+component at once, and one more, with the responsibilities, sums every
+statistic of the M-step (counts, first and second moments). Rows are centred
+on a shift close to the data as the design is built, which keeps the expanded
+quadratic form accurate.
 
 The driver never branches on the covariance type: it calls the methods below.
 """
@@ -68,17 +69,40 @@ class _Family:
     # What component precisions share, for the missing-value path: see _missing.
     precision_structure = "full"
 
-    def features(self, Xc):
-        """Second-order features of the centred block ``Xc``, one column per row.
+    def second_order_size(self, d):
+        """How many second-order rows the design holds for ``d`` features."""
+        raise NotImplementedError
 
-        Column-major (features x rows) because building it then writes whole
-        contiguous rows, which measured 3.6x faster than row-major.
+    def fill_second_order(self, XT, out, coef):
+        """Write the second-order rows ``out`` of the columns ``XT`` (``d x m``).
+
+        ``coef`` is None when only statistics are wanted, not densities.
         """
         raise NotImplementedError
 
-    def second_moments(self, F, Xc, resp):
-        """Responsibility-weighted sums of the second-order terms."""
-        return (F @ resp).T
+    def design(self, X, shift, coef=None):
+        """The design of the rows ``X - shift``: one column per row.
+
+        Column-major (terms x rows) because building it then writes whole
+        contiguous rows, which measured 3.6x faster than row-major. Computed
+        in the dtype of ``shift``.
+        """
+        m, d = X.shape
+        q = self.second_order_size(d)
+        G = np.empty((q + d + 1, m), dtype=shift.dtype)
+        XT = G[q : q + d]
+        np.subtract(X.T, shift[:, None], out=XT)
+        G[-1] = 1.0
+        self.fill_second_order(XT, G[:q], coef)
+        return G
+
+    def log_density(self, G, coef):
+        """``log w_k + log N_k`` of every design column, shape ``(k, m)``."""
+        return coef[0] @ G
+
+    def second_moments(self, S2, XT, resp):
+        """The second-moment statistics, from the sums ``S2`` of the second-order rows."""
+        return S2
 
     def covariances(self, s2, nk, means, reg_covar, resolution):
         """Covariances from summed second moments and the new means.
@@ -100,15 +124,9 @@ class _Family:
         raise NotImplementedError
 
     def coefficients(self, mixture, shift):
-        """``(A, B, c)`` of the weighted log-density ``log w_k + log N_k``."""
+        """``(W, ...)``: the design weights of ``log w_k + log N_k``, and what
+        ``fill_second_order`` needs."""
         raise NotImplementedError
-
-    def log_density(self, F, Xc, coef):
-        A, B, c = coef
-        out = Xc @ B
-        out += F.T @ A
-        out += c
-        return out
 
     def n_parameters(self, n_components, n_features):
         raise NotImplementedError
@@ -139,6 +157,11 @@ class _Family:
             covariances=covariances,
             precisions_cholesky=self.precisions_cholesky(covariances, reg_covar),
         )
+
+
+def _design_weights(second_order, linear, constant):
+    """``W`` with ``W[k] @ [s(x), x, 1]`` the weighted log-density of component ``k``."""
+    return np.hstack([second_order, linear, constant[:, None]])
 
 
 def _unresolved(second_moments, squared_means, resolution):
@@ -224,11 +247,10 @@ class PackedUpper:
     def size(self):
         return self.rows.size
 
-    def outer(self, X):
-        """The packed upper triangle of ``x x^T``: column ``i`` for row ``i`` of ``X``."""
-        n, d = X.shape
-        XT = np.ascontiguousarray(X.T)
-        out = np.empty((self.size, n), dtype=X.dtype)
+    def outer(self, XT, out=None):
+        """The packed upper triangle of ``x x^T`` for every column ``x`` of ``XT``."""
+        d, m = XT.shape
+        out = np.empty((self.size, m), dtype=XT.dtype) if out is None else out
         start = 0
         for a in range(d):
             stop = start + d - a
@@ -249,8 +271,11 @@ class PackedUpper:
 class Full(_Family):
     name = "full"
 
-    def features(self, Xc):
-        return packed_upper(Xc.shape[1]).outer(Xc)
+    def second_order_size(self, d):
+        return packed_upper(d).size
+
+    def fill_second_order(self, XT, out, coef):
+        packed_upper(XT.shape[0]).outer(XT, out=out)
 
     def covariances(self, s2, nk, means, reg_covar, resolution):
         d = means.shape[1]
@@ -279,15 +304,13 @@ class Full(_Family):
         P = self.precisions(mixture.precisions_cholesky)
         mu = mixture.means - shift
         Pmu = np.einsum("kab,kb->ka", P, mu)
-        A = (-0.5 * packed.multiplicity * packed.pack(P)).T
-        B = Pmu.T
         c = (
             -0.5 * np.einsum("ka,ka->k", mu, Pmu)
             + _log_det_cholesky(mixture.precisions_cholesky)
             - 0.5 * d * LOG_2PI
             + np.log(mixture.weights)
         )
-        return A, B, c
+        return (_design_weights(-0.5 * packed.multiplicity * packed.pack(P), Pmu, c),)
 
     def n_parameters(self, n_components, n_features):
         return n_components * n_features * (n_features + 1) // 2
@@ -312,15 +335,25 @@ class Tied(_Family):
     name = "tied"
     precision_structure = "shared"
 
-    def features(self, Xc):
-        return None
+    def second_order_size(self, d):
+        return 1
 
-    def second_moments(self, F, Xc, resp):
+    def fill_second_order(self, XT, out, coef):
+        # -x' P x / 2 is the same for every component: one row, weighted by
+        # one. The statistics do not use it (see second_moments).
+        if coef is None:
+            out[:] = 0.0
+            return
+        y = coef[1].T @ XT
+        np.einsum("ij,ij->j", y, y, out=out[0])
+        out *= -0.5
+
+    def second_moments(self, S2, XT, resp):
         # Pooled over components, each row counts by its total responsibility:
         # one in an E-step, but zero for rows a hard initialization leaves out.
         # (scikit-learn counts every row, which inflates a 'tied' covariance
         # started by 'random_from_data' or 'k-means++'.)
-        return (Xc * resp.sum(axis=1)[:, None]).T @ Xc
+        return (XT * resp.sum(axis=0)) @ XT.T
 
     def covariances(self, s2, nk, means, reg_covar, resolution):
         n = nk.sum()
@@ -352,15 +385,7 @@ class Tied(_Family):
             - 0.5 * d * LOG_2PI
             + np.log(mixture.weights)
         )
-        return U, Pmu.T, c
-
-    def log_density(self, F, Xc, coef):
-        U, B, c = coef
-        y = Xc @ U.astype(Xc.dtype, copy=False)
-        out = Xc @ B
-        out -= 0.5 * np.einsum("ij,ij->i", y, y)[:, None]
-        out += c
-        return out
+        return _design_weights(np.ones((len(c), 1)), Pmu, c), U
 
     def n_parameters(self, n_components, n_features):
         return n_features * (n_features + 1) // 2
@@ -425,9 +450,11 @@ class _Independent(_Family):
 class Diag(_Independent):
     name = "diag"
 
-    def features(self, Xc):
-        out = np.empty(Xc.shape[::-1], dtype=Xc.dtype)
-        return np.multiply(Xc.T, Xc.T, out=out)
+    def second_order_size(self, d):
+        return d
+
+    def fill_second_order(self, XT, out, coef):
+        np.multiply(XT, XT, out=out)
 
     def covariances(self, s2, nk, means, reg_covar, resolution):
         moments = s2 / nk[:, None]
@@ -445,7 +472,7 @@ class Diag(_Independent):
             - 0.5 * d * LOG_2PI
             + np.log(mixture.weights)
         )
-        return -0.5 * P.T, (P * mu).T, c
+        return (_design_weights(-0.5 * P, P * mu, c),)
 
     def n_parameters(self, n_components, n_features):
         return n_components * n_features
@@ -460,11 +487,14 @@ class Diag(_Independent):
 class Spherical(_Independent):
     name = "spherical"
 
-    def features(self, Xc):
-        return np.einsum("ij,ij->i", Xc, Xc)[None, :]
+    def second_order_size(self, d):
+        return 1
 
-    def second_moments(self, F, Xc, resp):
-        return F[0] @ resp
+    def fill_second_order(self, XT, out, coef):
+        np.einsum("ij,ij->j", XT, XT, out=out[0])
+
+    def second_moments(self, S2, XT, resp):
+        return S2[:, 0]
 
     def covariances(self, s2, nk, means, reg_covar, resolution):
         moments = s2 / nk
@@ -483,7 +513,7 @@ class Spherical(_Independent):
             - 0.5 * d * LOG_2PI
             + np.log(mixture.weights)
         )
-        return -0.5 * p[None, :], (p[:, None] * mu).T, c
+        return (_design_weights(-0.5 * p[:, None], p[:, None] * mu, c),)
 
     def n_parameters(self, n_components, n_features):
         return n_components

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._acceleration import run_squarem
-from ._blocks import row_chunks, single_blas_thread
+from ._blocks import blas_threads, row_chunks, single_blas_thread
 from ._em import ConvergenceMonitor, Engine, normalise_log_responsibilities, run_plain_em
 from ._gaussian import FAMILIES, Mixture
 from ._init import initial_responsibilities
@@ -122,8 +122,8 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     n_jobs : int, default=None
         The number of threads: several initializations run side by side, or
         else the row blocks of one pass do, with BLAS held to one thread
-        each. None means 1 thread of ours, with BLAS using its own threads,
-        which measured as fast as two block threads on two cores.
+        each. None means as many threads as BLAS may use, so that its limits
+        (``OMP_NUM_THREADS``, ``threadpoolctl``, joblib's workers) apply.
 
     Attributes
     ----------
@@ -279,9 +279,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
                 "a mixture needs at least as many samples as components. "
                 "Reduce n_components or provide more samples."
             )
-        engine = Engine(
-            FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
-        )
+        engine = Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
         user_start = self._user_start(X.shape[1])
 
         warm = self.warm_start and hasattr(self, "converged_")
@@ -406,9 +404,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     def _engine_and_data(self, X):
         check_is_fitted(self)
         X = validate_with_nan(self, X, reset=False)
-        engine = Engine(
-            FAMILIES[self.covariance_type], self.reg_covar, effective_n_jobs(self.n_jobs)
-        )
+        engine = Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
         return engine, X
 
     def _weighted_log_prob(self, X):
@@ -585,6 +581,11 @@ def validate_with_nan(estimator, X, **kwargs):
             "or with a finite value."
         )
     return X
+
+
+def _n_threads(n_jobs):
+    """Threads for a fit: ``n_jobs``, or by default as many as BLAS may use."""
+    return blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
 
 
 def _check_every_feature_observed(X):
