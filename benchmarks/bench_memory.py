@@ -33,9 +33,10 @@ def rss_mb():
 
 X = np.load(sys.argv[1])
 k, init = int(sys.argv[2]), sys.argv[3]
+n_jobs = None if sys.argv[4] == "None" else int(sys.argv[4])
 before = rss_mb()
 tracemalloc.start()
-GaussianMixture(k, max_iter=3, init_params=init, random_state=0).fit(X)
+GaussianMixture(k, max_iter=3, init_params=init, random_state=0, n_jobs=n_jobs).fit(X)
 allocated = tracemalloc.get_traced_memory()[1] / 2**20
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"before": before, "peak": peak, "allocated": allocated}))
@@ -48,6 +49,7 @@ def main():
     parser.add_argument("--d", type=int, default=32)
     parser.add_argument("--k", type=int, default=16)
     parser.add_argument("--init", default="kmeans")
+    parser.add_argument("--n-jobs", default="None", help="None (the default) or a number")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -64,7 +66,7 @@ def main():
         X.flush()
         del X
         result = subprocess.run(
-            [sys.executable, "-c", CHILD, str(path), str(args.k), args.init],
+            [sys.executable, "-c", CHILD, str(path), str(args.k), args.init, args.n_jobs],
             capture_output=True,
             text=True,
             check=True,

@@ -18,6 +18,10 @@ EPS = 10 * np.finfo(np.float64).eps
 # The largest squared Mahalanobis distance of a component mean from the shift
 # for which the expanded quadratic form keeps about 1e-8 absolute accuracy.
 MAX_SPREAD = 1e8
+# Rows holding NaN go through the conditional path in parts of
+# CONDITIONAL_BLOCK_BYTES / (8 (d (d + 1) / 2 + d + 4)) rows (~900 at d=32),
+# the size it was tuned at: its work arrays are about k rows wide per row.
+CONDITIONAL_BLOCK_BYTES = 4 * 2**20
 # The largest relative error of a component's smallest variance that a pass
 # in float32 may make; past it the pass runs in float64.
 FLOAT32_ERROR = 1e-3
@@ -96,8 +100,7 @@ class Engine:
             incomplete = prepared.rows_for_direct_path(block)
             if not incomplete.any():
                 return self._complete_statistics(block, prepared)
-            Xc = block[incomplete] - prepared.shift
-            stats = self._incomplete_statistics(Xc, prepared, rows)
+            stats = self._incomplete_statistics(block, incomplete, prepared, rows)
             if incomplete.all():
                 return stats
             return stats + self._complete_statistics(block[~incomplete], prepared)
@@ -121,23 +124,40 @@ class Engine:
             G = self.family.design(X, prepared.shift, prepared.coef)
             return G, self.family.log_density(G, prepared.coef)
 
-    def _incomplete_statistics(self, Xc, prepared, rows):
-        cond = self._conditionals(Xc, prepared, self._layout(Xc, rows))
-        resp = cond.log_prob
-        loglik = normalise_log_responsibilities(resp).sum()
-        s1, second = cond.moment_sums(resp)
-        return Statistics(
-            nk=resp.sum(axis=0),
-            s1=s1,
-            s2=self.family.from_dense_second_moments(second),
-            loglik=float(loglik),
-        )
+    def _incomplete_statistics(self, block, incomplete, prepared, rows):
+        total = None
+        for _, cond in self._conditional_parts(block, incomplete, prepared, rows):
+            resp = cond.log_prob
+            loglik = normalise_log_responsibilities(resp).sum()
+            s1, second = cond.moment_sums(resp)
+            stats = Statistics(
+                nk=resp.sum(axis=0),
+                s1=s1,
+                s2=self.family.from_dense_second_moments(second),
+                loglik=float(loglik),
+            )
+            total = stats if total is None else total + stats
+        return total
 
-    def _layout(self, Xc, rows):
-        """The layout of the NaN in block ``rows``, worked out on its first pass."""
+    def _conditional_parts(self, block, incomplete, prepared, rows):
+        """``(positions, conditionals)`` of the block's ``incomplete`` rows, by parts.
+
+        The conditional path's work arrays are ``k`` times wider than a
+        design's, so it takes the rows a few hundred at a time.
+        """
+        positions = np.flatnonzero(incomplete)
+        d = block.shape[1]
+        step = max(64, CONDITIONAL_BLOCK_BYTES // (8 * (d * (d + 1) // 2 + d + 4)))
+        for start in range(0, positions.size, step):
+            part = positions[start : start + step]
+            Xc = block[part] - prepared.shift
+            layout = self._layout(Xc, (rows.start, start))
+            yield part, self._conditionals(Xc, prepared, layout)
+
+    def _layout(self, Xc, key):
+        """The layout of the NaN in the part ``key``, worked out on its first pass."""
         if self.family.precision_structure == "diagonal":
             return None  # not needed: see _missing.DiagonalConditionals
-        key = (rows.start, rows.stop)
         missing_mask = np.isnan(Xc)
         layout = self.layouts.get(key)
         if layout is None or not layout.describes(missing_mask):
@@ -188,9 +208,8 @@ class Engine:
             out[~incomplete] = self._design_and_log_density(complete, prepared)[1].T
             _as_log_zero_where_overflowed(out)
             if incomplete.any():
-                partial = block[incomplete] - prepared.shift
-                cond = self._conditionals(partial, prepared, self._layout(partial, rows))
-                out[incomplete] = cond.log_prob
+                for part, cond in self._conditional_parts(block, incomplete, prepared, rows):
+                    out[part] = cond.log_prob
             return reduce(out)
 
         return np.concatenate(map_blocks(block, self.slices(X), self.n_threads))

@@ -63,8 +63,11 @@ def _nearest(X, centers):
     """The index of the nearest centre for each row, a chunk of rows at a time."""
     labels = np.empty(X.shape[0], dtype=np.intp)
     squared = np.einsum("ij,ij->i", centers, centers)
-    for rows in row_chunks(X.shape[0]):
-        labels[rows] = (squared - 2 * X[rows] @ centers.T).argmin(axis=1)
+    for rows in row_chunks(X.shape[0], rows=8192):
+        scores = X[rows] @ centers.T
+        scores *= -2.0
+        scores += squared
+        labels[rows] = scores.argmin(axis=1)
     return labels
 
 

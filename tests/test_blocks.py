@@ -2,9 +2,15 @@
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_em._blocks import block_slices, map_blocks, reduce_blocks, single_blas_thread
+from sklearn_em._blocks import (
+    blas_threads,
+    block_slices,
+    map_blocks,
+    reduce_blocks,
+    single_blas_thread,
+)
 
 
 @pytest.mark.parametrize("n_rows, row_bytes", [(0, 8), (1, 8), (1000, 8), (100_003, 4096)])
@@ -28,13 +34,40 @@ def test_map_keeps_order_and_reduce_sums_everything(n_threads):
     np.testing.assert_allclose(total, [values.sum(), values.size])
 
 
-def test_blas_is_capped_at_one_thread_only_inside_the_context():
-    def blas_threads():
-        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+def _blas_thread_counts():
+    return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
 
-    before = blas_threads()
+
+def test_blas_is_capped_at_one_thread_only_inside_the_context():
+    before = _blas_thread_counts()
     with single_blas_thread(True):
-        assert blas_threads() == {1}
+        assert _blas_thread_counts() == {1}
     with single_blas_thread(False):
-        assert blas_threads() == before
-    assert blas_threads() == before
+        assert _blas_thread_counts() == before
+    assert _blas_thread_counts() == before
+
+
+def test_default_threads_follow_the_blas_limits():
+    assert blas_threads() == max(_blas_thread_counts())
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert blas_threads() == 1
+
+
+@pytest.mark.parametrize("failing_block", [0, 7, 39])
+def test_an_error_in_any_thread_reaches_the_caller_and_blas_is_restored(failing_block):
+    before = _blas_thread_counts()
+    slices = block_slices(40 * 64, 8, block_bytes=512)
+    ran = []
+
+    def block(s):
+        ran.append(s.start)
+        if s.start == slices[failing_block].start:
+            raise ValueError("bad block")
+        return 1
+
+    with pytest.raises(ValueError, match="bad block"):
+        reduce_blocks(block, slices, n_threads=2)
+    assert _blas_thread_counts() == before
+    settled = len(ran)
+    assert reduce_blocks(lambda s: 1, slices, n_threads=2) == len(slices)
+    assert len(ran) == settled  # no block of the failed run went on in the background

@@ -240,3 +240,22 @@ def test_diagonal_closed_form_equals_the_general_path(holed):
     observed = ~np.isnan(holed)
     np.testing.assert_array_equal(draws[observed], holed[observed])
     assert np.isfinite(draws).all()
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_rows_with_holes_taken_in_parts_give_the_same_pass(holed, covariance_type, monkeypatch):
+    from sklearn_em import _em
+
+    model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(holed)
+    mixture = model._mixture()
+    engine = Engine(FAMILIES[covariance_type], model.reg_covar)
+    whole, _ = engine.statistics(holed, mixture)
+    whole_log_prob = engine.log_prob(holed, mixture)
+    monkeypatch.setattr(_em, "CONDITIONAL_BLOCK_BYTES", 1)  # parts of 64 rows
+    engine = Engine(FAMILIES[covariance_type], model.reg_covar)
+    parts, _ = engine.statistics(holed, mixture)
+    assert len(engine.layouts) > 1
+    np.testing.assert_allclose(parts.s2, whole.s2, rtol=1e-12)
+    np.testing.assert_allclose(parts.nk, whole.nk, rtol=1e-12)
+    assert parts.loglik == pytest.approx(whole.loglik, rel=1e-12)
+    np.testing.assert_allclose(engine.log_prob(holed, mixture), whole_log_prob, rtol=1e-12)

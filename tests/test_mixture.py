@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from sklearn_em import GaussianMixture, _blocks
+from sklearn_em._em import ConvergenceMonitor
 
 from .conftest import COVARIANCE_TYPES
 
@@ -80,6 +81,16 @@ def test_log_likelihood_never_decreases(overlapping, covariance_type, accelerati
     assert len(trace) == model.n_iter_ > 5
     assert np.all(np.diff(trace) >= -1e-12 * np.abs(trace[1:]))
     assert trace[-1] > trace[0]
+
+
+def test_only_an_em_step_can_show_convergence():
+    monitor = ConvergenceMonitor(tol=1e-3, max_iter=100)
+    monitor.report(-5.0)
+    monitor.report(-4.0)
+    monitor.report(-4.0 + 1e-6, jump=True)  # a SQUAREM jump landing as high by chance
+    assert not monitor.converged
+    monitor.report(-4.0 + 2e-6)
+    assert monitor.converged
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
