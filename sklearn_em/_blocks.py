@@ -1,9 +1,11 @@
 """Row blocks: bounded memory, and both cores.
 
 A pass over the data visits row blocks small enough that one block's work
-arrays stay within a few megabytes. Blocks go to a thread pool when more than
-one thread is asked for; BLAS is then capped at one thread per block, because
-two BLAS pools fighting over two cores are slower than one.
+arrays stay within a few megabytes. With more than one thread, the calling
+thread and a process-wide pool share the blocks, with BLAS capped at one
+thread each, because two BLAS pools fighting over two cores are slower than
+one. Measured on two cores (n=100k, d=32, k=16, 'full'): blocks on two
+threads ran 1.3x faster than one thread of ours with BLAS on two.
 """
 
 import functools

@@ -115,7 +115,9 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         Seeds every fit alike.
 
     n_jobs : int, default=None
-        The number of candidate fits run side by side on threads.
+        The number of candidate fits run side by side on threads; one at a
+        time, the threads of each fit's passes (None: as many as BLAS may
+        use, as for :class:`GaussianMixture`).
 
     verbose : int, default=0
         Print each candidate's criterion, iterations and time as it is fitted.
@@ -230,10 +232,11 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         n_threads = min(effective_n_jobs(self.n_jobs), len(candidates))
+        inner_n_jobs = 1 if n_threads > 1 else self.n_jobs
         with single_blas_thread(n_threads > 1), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             results = Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(self._fit_candidate)(X, k, covariance_type, seed)
+                delayed(self._fit_candidate)(X, k, covariance_type, seed, inner_n_jobs)
                 for k, covariance_type in candidates
             )
         fitted = [model for model, _ in results if model is not None]
@@ -260,14 +263,14 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
 
-    def _fit_candidate(self, X, n_components, covariance_type, seed):
+    def _fit_candidate(self, X, n_components, covariance_type, seed, n_jobs):
         model = mixture_with_settings_of(
             self,
             n_components=n_components,
             covariance_type=covariance_type,
             random_state=seed,
             verbose=0,
-            n_jobs=1,
+            n_jobs=n_jobs,
         )
         started = time.perf_counter()
         try:
