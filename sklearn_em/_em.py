@@ -149,12 +149,11 @@ class Engine:
         """
         positions = np.flatnonzero(incomplete)
         d = block.shape[1]
-        step = max(64, CONDITIONAL_BLOCK_BYTES // (8 * (d * (d + 1) // 2 + d + 4)))
-        for start in range(0, positions.size, step):
-            part = positions[start : start + step]
-            Xc = block[part] - prepared.shift
-            layout = self._layout(Xc, (rows.start, start))
-            yield part, self._conditionals(Xc, prepared, layout)
+        row_bytes = 8 * (d * (d + 1) // 2 + d + 4)
+        for part in block_slices(positions.size, row_bytes, CONDITIONAL_BLOCK_BYTES):
+            Xc = block[positions[part]] - prepared.shift
+            layout = self._layout(Xc, (rows.start, part.start))
+            yield positions[part], self._conditionals(Xc, prepared, layout)
 
     def _layout(self, Xc, key):
         """The layout of the NaN in the part ``key``, worked out on its first pass."""
@@ -207,9 +206,9 @@ class Engine:
             incomplete = prepared.rows_for_direct_path(block)
             out = np.empty((block.shape[0], mixture.n_components), dtype=prepared.shift.dtype)
             complete = block[~incomplete] if incomplete.any() else block
-            out[~incomplete] = self._design_and_log_density(complete, prepared)[1].T
-            _as_log_zero_where_overflowed(out)
-            if incomplete.any():
+            log_prob = self._design_and_log_density(complete, prepared)[1]
+            out[~incomplete] = _as_log_zero_where_overflowed(log_prob).T
+            if incomplete.any():  # the conditional path cleans its own
                 for part, cond in self._conditional_parts(block, incomplete, prepared, rows):
                     out[part] = cond.log_prob
             return reduce(out)
