@@ -166,16 +166,23 @@ class Engine:
         return layout
 
     def _conditionals(self, Xc, prepared, layout=None):
-        with np.errstate(over="ignore", invalid="ignore"):
-            cond = conditionals(
-                Xc.astype(np.float64, copy=False),
-                prepared.means,
-                prepared.precisions,
-                prepared.log_det_precisions,
-                prepared.log_weights,
-                self.family.precision_structure,
-                layout,
-            )
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                cond = conditionals(
+                    Xc.astype(np.float64, copy=False),
+                    prepared.means,
+                    prepared.precisions,
+                    prepared.log_det_precisions,
+                    prepared.log_weights,
+                    self.family.precision_structure,
+                    layout,
+                )
+        except np.linalg.LinAlgError:
+            # A block of a positive definite precision is positive definite:
+            # one that fails to factorise belongs to a numerically singular
+            # precision (SQUAREM rejects such a jump; plain EM names it).
+            bad = _numerically_singular(prepared.precisions)
+            raise SingularCovarianceError(bad, self.reg_covar) from None
         _as_log_zero_where_overflowed(cond.log_prob)
         return cond
 
@@ -304,6 +311,14 @@ def _resolved_in_float32(precisions, offsets):
         spread = np.einsum("ka,ka->k", offsets, offsets) * eigenvalues[:, -1]
         error = np.finfo(np.float32).eps * (condition + spread)
     return bool(np.all(error < FLOAT32_ERROR))
+
+
+def _numerically_singular(precisions):
+    """The components whose precision is singular to rounding (all, if none is)."""
+    eigenvalues = np.linalg.eigvalsh(precisions)
+    resolution = 1e3 * np.finfo(np.float64).eps * np.abs(eigenvalues[:, -1])
+    bad = np.flatnonzero(eigenvalues[:, 0] <= resolution)
+    return bad if bad.size else np.arange(len(precisions))
 
 
 def _as_log_zero_where_overflowed(log_prob):

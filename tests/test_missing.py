@@ -7,7 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_em import GaussianMixture
 from sklearn_em._em import Engine
-from sklearn_em._gaussian import FAMILIES
+from sklearn_em._gaussian import FAMILIES, Mixture, SingularCovarianceError
 from sklearn_em._missing import DiagonalConditionals, Layout, conditionals
 
 from . import reference
@@ -259,3 +259,13 @@ def test_rows_with_holes_taken_in_parts_give_the_same_pass(holed, covariance_typ
     np.testing.assert_allclose(parts.nk, whole.nk, rtol=1e-12)
     assert parts.loglik == pytest.approx(whole.loglik, rel=1e-12)
     np.testing.assert_allclose(engine.log_prob(holed, mixture), whole_log_prob, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # its log-determinant
+def test_a_singular_precision_met_through_missing_values_is_named():
+    # P = U U' = [[2, 0], [0, 0]]: the precision of the second coordinate alone is 0.
+    singular = np.array([[[1.0, 1.0], [0.0, 0.0]]])
+    mixture = Mixture(np.ones(1), np.zeros((1, 2)), np.eye(2)[None], singular)
+    X = np.array([[0.5, np.nan], [np.nan, 0.2], [0.1, 0.3]])
+    with pytest.raises(SingularCovarianceError, match=r"component\(s\) 0 .*reg_covar"):
+        Engine(FAMILIES["full"], 1e-6).statistics(X, mixture)
