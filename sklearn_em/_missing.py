@@ -257,9 +257,10 @@ def conditionals(
     return Conditionals(log_prob, cond_means[:, :, :d], layout, tuple(all_covariances))
 
 
-# Below this many matrices per row of one matrix, numpy's per-matrix LAPACK
-# calls cost less than the fixed cost of the eliminations' numpy calls.
-SWEEP_MIN_MATRICES_PER_ROW = 32
+# Stacks of fewer than this many q x q matrices per coordinate (32 q in all)
+# go to numpy's per-matrix LAPACK calls, which then cost less than the fixed
+# cost of the eliminations' ~10 q numpy calls.
+MIN_STACK_FOR_ELIMINATION = 32
 
 
 def spd_inverse(matrices):
@@ -274,7 +275,7 @@ def spd_inverse(matrices):
     positive: the matrix is not positive definite to rounding.
     """
     *stack, q, _ = matrices.shape
-    if matrices.size < SWEEP_MIN_MATRICES_PER_ROW * q**3:
+    if matrices.size < MIN_STACK_FOR_ELIMINATION * q**3:  # size: (matrices) q^2
         factors = np.linalg.cholesky(matrices)
         half_log_det = np.log(np.diagonal(factors, axis1=-2, axis2=-1)).sum(axis=-1)
         return np.linalg.inv(matrices), half_log_det

@@ -15,7 +15,7 @@ from .conftest import COVARIANCE_TYPES
 
 # Both ways of inverting the blocks of missing coordinates: eliminations over
 # the whole stack, or LAPACK matrix by matrix (see _missing.spd_inverse).
-BOTH_WAYS = pytest.mark.parametrize("min_per_row", [0, 10**9], ids=["eliminations", "lapack"])
+BOTH_WAYS = pytest.mark.parametrize("min_stack", [0, 10**9], ids=["eliminations", "lapack"])
 
 
 def _with_holes(X, fraction, seed):
@@ -48,8 +48,8 @@ def _start(X, k, covariance_type):
 @BOTH_WAYS
 @pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, min_per_row, monkeypatch):
-    monkeypatch.setattr(_missing, "SWEEP_MIN_MATRICES_PER_ROW", min_per_row)
+def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, min_stack, monkeypatch):
+    monkeypatch.setattr(_missing, "MIN_STACK_FOR_ELIMINATION", min_stack)
     weights, means, covariances, precisions = _start(holed, k, covariance_type)
     model = GaussianMixture(
         k,
@@ -170,7 +170,6 @@ def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
 
 @pytest.mark.parametrize("structure", ["full", "shared"])
 def test_padding_patterns_changes_no_result(holed, structure, monkeypatch):
-
     rng = np.random.default_rng(0)
     X = np.vstack([holed] * 4)
     X[rng.random(X.shape) < 0.2] = np.nan
@@ -278,8 +277,8 @@ def test_a_singular_precision_met_through_missing_values_is_named():
 
 @BOTH_WAYS
 @pytest.mark.parametrize("q", [1, 2, 5, 9])
-def test_spd_inverse_matches_numpy(q, min_per_row, monkeypatch):
-    monkeypatch.setattr(_missing, "SWEEP_MIN_MATRICES_PER_ROW", min_per_row)
+def test_spd_inverse_matches_numpy(q, min_stack, monkeypatch):
+    monkeypatch.setattr(_missing, "MIN_STACK_FOR_ELIMINATION", min_stack)
     rng = np.random.default_rng(q)
     factors = rng.normal(size=(3, 7, q, q + 2))
     matrices = factors @ np.swapaxes(factors, -1, -2) + 0.1 * np.eye(q)
@@ -291,8 +290,8 @@ def test_spd_inverse_matches_numpy(q, min_per_row, monkeypatch):
 
 
 @BOTH_WAYS
-def test_spd_inverse_refuses_what_is_not_positive_definite(min_per_row, monkeypatch):
-    monkeypatch.setattr(_missing, "SWEEP_MIN_MATRICES_PER_ROW", min_per_row)
+def test_spd_inverse_refuses_what_is_not_positive_definite(min_stack, monkeypatch):
+    monkeypatch.setattr(_missing, "MIN_STACK_FOR_ELIMINATION", min_stack)
     matrices = np.array([np.eye(3), [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         spd_inverse(matrices)
