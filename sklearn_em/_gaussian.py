@@ -245,9 +245,9 @@ class PackedUpper:
 
     def __init__(self, d):
         self.d = d
-        offsets = [np.full(d - o, o) for o in range(d)]
-        self.rows = np.concatenate([np.arange(d - o) for o in range(d)])
-        self.cols = self.rows + np.concatenate(offsets)
+        rows, cols = np.triu_indices(d)
+        by_diagonal = np.argsort(cols - rows, kind="stable")
+        self.rows, self.cols = rows[by_diagonal], cols[by_diagonal]
         # x^T P x = sum over the upper triangle of P_ab x_a x_b, doubled off the diagonal
         self.multiplicity = np.where(self.rows == self.cols, 1.0, 2.0)
 

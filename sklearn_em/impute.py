@@ -7,8 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._blocks import map_blocks
-from ._em import Engine, normalise_log_responsibilities
-from ._gaussian import FAMILIES
+from ._em import normalise_log_responsibilities
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 # Rows of one transform block: conditional means take (k, rows, d) floats.
@@ -214,7 +213,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         if incomplete.size == 0:
             return X
         mixture = self.mixture_
-        engine = Engine(FAMILIES[mixture.covariance_type], mixture.reg_covar)
+        engine = mixture._engine()
         model = mixture._mixture()
         rng = check_random_state(self.random_state) if self.sample_posterior else None
         step = max(1, _BLOCK_VALUES // (model.n_components * X.shape[1]))

@@ -279,7 +279,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
                 "a mixture needs at least as many samples as components. "
                 "Reduce n_components or provide more samples."
             )
-        engine = Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
+        engine = self._engine()
         user_start = self._user_start(X.shape[1])
 
         warm = self.warm_start and hasattr(self, "converged_")
@@ -401,10 +401,14 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     def _mixture(self):
         return Mixture(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
 
+    def _engine(self):
+        """A new engine for one fit or one scoring of this mixture's settings."""
+        return Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
+
     def _engine_and_data(self, X):
         check_is_fitted(self)
         X = validate_with_nan(self, X, reset=False)
-        engine = Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
+        engine = self._engine()
         return engine, X
 
     def _weighted_log_prob(self, X):
