@@ -8,6 +8,34 @@ from sklearn.datasets import make_blobs
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
 
+def pytest_report_header(config):
+    import sklearn
+
+    return f"scikit-learn {sklearn.__version__} (its own test files run in tests/test_sklearn_*)"
+
+
+# The fixtures scikit-learn's own test files expect (see tests/sklearn_suite.py).
+# float32 is always on: this package supports it.
+@pytest.fixture(params=[np.float32, np.float64])
+def global_dtype(request):
+    return request.param
+
+
+def pytest_generate_tests(metafunc):
+    """scikit-learn's ``global_random_seed``: 42, or SKLEARN_TESTS_GLOBAL_RANDOM_SEED."""
+    if "global_random_seed" not in metafunc.fixturenames:
+        return
+    value = os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED")
+    if value is None:
+        seeds = [42]
+    elif value == "all":
+        seeds = list(range(100))
+    else:
+        low, _, high = value.partition("-")
+        seeds = list(range(int(low), int(high or low) + 1))
+    metafunc.parametrize("global_random_seed", seeds)
+
+
 @pytest.fixture
 def blobs():
     """Four well-separated clusters in three dimensions, with labels."""
