@@ -11,6 +11,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -391,7 +392,9 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
                     f"value {weights.min():.5f}, max value {weights.max():.5f}: check "
                     "weights_init."
                 )
-            if not abs(1.0 - weights.sum()) <= 1e-8:
+            # scikit-learn's tolerance, which depends on the dtype given.
+            atol = 1e-6 if np.asarray(self.weights_init).dtype == np.float32 else 1e-8
+            if not abs(1.0 - weights.sum()) <= atol:
                 raise ValueError(
                     "The parameter 'weights' should be normalized, but got sum(weights) = "
                     f"{weights.sum():.5f}: divide weights_init by its sum."
@@ -647,6 +650,7 @@ def fitted_state_kept_on_failure(estimator):
 
 def validate_with_nan(estimator, X, **kwargs):
     """``validate_data`` that lets NaN through (it is missing data) and explains inf."""
+    _check_numpy_namespace(X)
     X = validate_data(
         estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
     )
@@ -658,6 +662,17 @@ def validate_with_nan(estimator, X, **kwargs):
             "or with a finite value."
         )
     return X
+
+
+def _check_numpy_namespace(X):
+    """Refuse arrays of other array API namespaces: the core computes with NumPy."""
+    namespace = get_namespace(X)[0].__name__
+    if namespace.split(".")[-1] != "numpy":
+        raise TypeError(
+            f"sklearn_em computes with NumPy, but X is an array of the {namespace!r} "
+            "namespace (array_api_dispatch=True). Pass a NumPy array, for example "
+            "np.asarray(X) for data on the CPU, or turn array_api_dispatch off."
+        )
 
 
 def _n_threads(n_jobs):

@@ -342,3 +342,46 @@ def test_warm_start_with_no_iterations_keeps_the_lower_bound(blobs):
     model.set_params(max_iter=0).fit(X)
     assert model.lower_bound_ == lower_bound
     np.testing.assert_array_equal(model.means_, means)
+
+
+def test_a_complete_user_start_is_used_as_given_and_draws_nothing(blobs):
+    X, _ = blobs
+    rng = np.random.RandomState(0)
+    state = rng.get_state()[1].copy()
+    start = dict(
+        weights_init=np.full(4, 0.25),
+        means_init=X[:4],
+        precisions_init=np.stack([np.eye(3) * (j + 1) for j in range(4)]),
+    )
+    model = GaussianMixture(4, max_iter=0, random_state=rng, **start).fit(X)
+    np.testing.assert_array_equal(rng.get_state()[1], state)  # no k-means was run
+    np.testing.assert_allclose(model.weights_, start["weights_init"])
+    np.testing.assert_allclose(model.means_, start["means_init"])
+    np.testing.assert_allclose(model.precisions_, start["precisions_init"], rtol=1e-12)
+
+
+def test_weights_of_the_wrong_shape_name_it(blobs):
+    with pytest.raises(ValueError, match=r"'weights' should have the shape of \(2,\), but got"):
+        GaussianMixture(2, weights_init=np.full((2, 1), 0.5)).fit(blobs[0])
+
+
+class _OtherNamespaceArray:
+    """The least an array of a non-NumPy array API namespace shows."""
+
+    shape = (10, 2)
+
+    def __array_namespace__(self, api_version=None):
+        import types
+
+        return types.ModuleType("other_xp")
+
+
+def test_array_api_dispatch_with_numpy_works_and_other_namespaces_are_refused(blobs):
+    import sklearn
+
+    X, _ = blobs
+    with sklearn.config_context(array_api_dispatch=True):
+        labels = GaussianMixture(4, random_state=0).fit(X).labels_
+        with pytest.raises(TypeError, match="computes with NumPy.*'other_xp'.*np.asarray"):
+            GaussianMixture(4).fit(_OtherNamespaceArray())
+    np.testing.assert_array_equal(labels, GaussianMixture(4, random_state=0).fit(X).labels_)

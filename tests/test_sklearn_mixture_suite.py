@@ -17,6 +17,21 @@ GAUSSIAN_MIXTURE_DESELECTED = {
     ),
     "test_compute_log_det_cholesky": _PRIVATE.format("_compute_log_det_cholesky"),
     "test_gaussian_mixture_log_probabilities": _PRIVATE.format("_estimate_log_gaussian_prob"),
+    "test_gaussian_mixture_precisions_init": _PRIVATE.format("_set_parameters and _initialize"),
+    "test_gaussian_mixture_all_init_does_not_estimate_gaussian_parameters": (
+        "counts calls of scikit-learn's private _estimate_gaussian_parameters by mocking it; "
+        "tests/test_mixture.py checks that a complete user start is used as given"
+    ),
+    "test_gaussian_mixture_raises_where_array_api_not_implemented": (
+        "expects scikit-learn's NotImplementedError for 'kmeans' and 'k-means++' under "
+        "array_api_dispatch; here every init_params works on NumPy arrays, and other "
+        "namespaces get a clear TypeError (tests/test_mixture.py)"
+    ),
+    "test_check_weights": (
+        "expects scikit-learn's range message, which labels the minimum 'max value' and the "
+        "maximum 'min value'; ours labels them right (tests/test_mixture.py checks the three "
+        "weight checks)"
+    ),
 }
 
 globals().update(
