@@ -148,6 +148,10 @@ class _Family:
         """A flat vector of real numbers that parameterises the covariances."""
         raise NotImplementedError
 
+    def smallest_variance(self, covariances):
+        """The smallest eigenvalue of any component's covariance."""
+        return float(np.linalg.eigvalsh(covariances).min())
+
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
 
@@ -451,6 +455,9 @@ class _Independent(_Family):
 
     def to_unconstrained(self, covariances):
         return np.log(covariances).ravel()
+
+    def smallest_variance(self, covariances):
+        return float(covariances.min())
 
     def from_unconstrained(self, theta, n_components, n_features):
         return np.exp(theta)
