@@ -41,3 +41,17 @@ globals().update(
         GAUSSIAN_MIXTURE_DESELECTED,
     )
 )
+
+_MIXTURE = load_suite(
+    "mixture/tests/test_mixture.py",
+    {
+        "from sklearn.mixture import BayesianGaussianMixture, GaussianMixture\n": (
+            "from sklearn.mixture import BayesianGaussianMixture\n"
+            "from sklearn_em import GaussianMixture\n"
+        )
+    },
+    {},
+)
+_TESTS = [name for name in _MIXTURE if name.startswith("test_")]
+assert not set(_TESTS) & set(globals()), "test names of the two files collide"
+globals().update({name: _MIXTURE[name] for name in _TESTS})
