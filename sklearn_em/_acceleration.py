@@ -15,7 +15,6 @@ implementation uses 4; over 24 problems (3 datasets x 4 covariance types x
 """
 
 import numpy as np
-from scipy.special import softmax
 
 from ._gaussian import SingularCovarianceError
 
@@ -23,29 +22,17 @@ STEP_GROWTH = 2.0
 
 
 class _Parameterisation:
-    """Maps a mixture to a flat unconstrained vector and back."""
+    """Maps parameters to the family's flat unconstrained vector and back."""
 
     def __init__(self, engine, n_components, n_features):
         self.engine = engine
         self.shape = (n_components, n_features)
 
     def pack(self, mixture):
-        family = self.engine.family
-        return np.concatenate(
-            [
-                np.log(mixture.weights),
-                mixture.means.ravel(),
-                family.to_unconstrained(mixture.covariances),
-            ]
-        )
+        return self.engine.family.pack(mixture)
 
     def unpack(self, theta):
-        k, d = self.shape
-        family = self.engine.family
-        weights = softmax(theta[:k])
-        means = theta[k : k + k * d].reshape(k, d)
-        covariances = family.from_unconstrained(theta[k + k * d :], k, d)
-        return family.make_mixture(weights, means, covariances, self.engine.reg_covar)
+        return self.engine.family.unpack(theta, self.shape)
 
 
 def run_squarem(X, start, engine, monitor):

@@ -16,8 +16,12 @@ from ._blocks import row_chunks
 KMEANS_ROWS = 50_000
 
 
-def initial_responsibilities(X, n_components, method, random_state):
-    """A function ``rows -> (len(rows), n_components)`` of starting responsibilities."""
+def initial_responsibilities(X, n_components, method, random_state, kmeans_rows=KMEANS_ROWS):
+    """A function ``rows -> (len(rows), n_components)`` of starting responsibilities.
+
+    k-means and k-means++ run on a uniform subsample of at most
+    ``kmeans_rows`` rows.
+    """
     if n_components == 1:
         return lambda rows: np.ones((_length(rows), 1))
     if method == "random":
@@ -30,21 +34,26 @@ def initial_responsibilities(X, n_components, method, random_state):
             return draws / draws.sum(axis=1, keepdims=True)
 
         return uniform
-    labels = _initial_labels(X, n_components, method, random_state)
+    labels = _initial_labels(X, n_components, method, random_state, kmeans_rows)
     return lambda rows: _one_hot(labels[rows], n_components)
 
 
-def _initial_labels(X, n_components, method, random_state):
+def _initial_labels(X, n_components, method, random_state, kmeans_rows):
     """One component per row, or -1 for a row that starts in none."""
     n_samples = X.shape[0]
     rows, sample = None, X
-    if method in ("kmeans", "k-means++") and n_samples > KMEANS_ROWS:
-        rows = np.sort(random_state.choice(n_samples, KMEANS_ROWS, replace=False))
+    if method in ("kmeans", "k-means++") and n_samples > kmeans_rows:
+        rows = np.sort(random_state.choice(n_samples, kmeans_rows, replace=False))
         sample = X[rows]
+    if method in ("kmeans", "k-means++") and not _squares_fit(sample):
+        sample = sample.astype(np.float64)  # k-means sums squared distances
     if method == "kmeans":
         # A subsample is our own copy, so k-means may centre it in place.
         kmeans = KMeans(
-            n_clusters=n_components, n_init=1, random_state=random_state, copy_x=rows is None
+            n_clusters=n_components,
+            n_init=1,
+            random_state=random_state,
+            copy_x=rows is None and sample is X,
         ).fit(sample)
         return kmeans.labels_ if rows is None else _nearest(X, kmeans.cluster_centers_)
     if method == "k-means++":
@@ -57,6 +66,14 @@ def _initial_labels(X, n_components, method, random_state):
     labels = np.full(n_samples, -1)
     labels[indices] = np.arange(n_components)
     return labels
+
+
+def _squares_fit(X):
+    """Whether sums of squared distances between rows stay well inside X's float range."""
+    if X.dtype == np.float64:
+        return True
+    scale = max((float(np.abs(X[rows]).max()) for rows in row_chunks(X.shape[0])), default=0.0)
+    return scale == 0.0 or 1e-12 < scale < 1e12
 
 
 def _nearest(X, centers):

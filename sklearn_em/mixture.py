@@ -1,23 +1,26 @@
 """The Gaussian mixture estimator: parameters, validation and public methods."""
 
-import time
-import warnings
-from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._acceleration import run_squarem
-from ._blocks import blas_threads, row_chunks, single_blas_thread
-from ._em import ConvergenceMonitor, Engine, normalise_log_responsibilities, run_plain_em
+from ._blocks import Backend, blas_threads
+from ._fit import EM, Settings, fit
 from ._gaussian import FAMILIES, Mixture
-from ._init import initial_responsibilities
+from ._gaussian_family import GaussianFamily
+from ._pass import normalise_log_responsibilities
+from ._validation import (
+    check_enough_samples,
+    check_every_feature_observed,
+    num_samples,
+    user_start,
+    validate_with_nan,
+)
 
 # The EM settings that every estimator built on GaussianMixture shares and
 # passes through unchanged.
@@ -39,14 +42,6 @@ def mixture_with_settings_of(estimator, **overrides):
     """A GaussianMixture with ``estimator``'s EM settings, some overridden."""
     settings = {name: getattr(estimator, name) for name in EM_PARAMETER_CONSTRAINTS}
     return GaussianMixture(**{**settings, **overrides})
-
-
-_PRECISION_SHAPES = {
-    "full": lambda k, d: (k, d, d),
-    "tied": lambda k, d: (d, d),
-    "diag": lambda k, d: (k, d),
-    "spherical": lambda k, d: (k,),
-}
 
 
 class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
@@ -271,139 +266,55 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
             The component of each sample, equal to ``labels_``.
         """
         X = validate_with_nan(self, X, ensure_min_samples=2)
-        _check_every_feature_observed(X)
-        n_samples = X.shape[0]
-        if n_samples < self.n_components:
-            raise ValueError(
-                f"Got n_samples={n_samples} but n_components={self.n_components}: "
-                "a mixture needs at least as many samples as components. "
-                "Reduce n_components or provide more samples."
-            )
+        check_every_feature_observed(X)
+        check_enough_samples(X.shape[0], self.n_components)
         engine = self._engine()
-        user_start = self._user_start(X.shape[1])
+        start = user_start(self, engine.family, X.shape[1])
 
         warm = self.warm_start and hasattr(self, "converged_")
-        if warm:
-            runs = [self._run(X, engine, self._mixture(), self.lower_bound_, 0)]
-        else:
-            runs = self._run_initializations(X, engine, user_start)
-
-        mixture, monitor = max(runs, key=lambda run: run[1].lower_bound)
-        if not monitor.converged and self.max_iter > 0:
-            hint = " try acceleration='squarem'," if self.acceleration is None else ""
-            warnings.warn(
-                "The best initialization did not converge within max_iter="
-                f"{self.max_iter} iterations. Increase max_iter or tol,{hint} or check "
-                "for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        labels = engine.labels(X, mixture)
-
-        self._set_mixture(mixture)
-        self.converged_ = monitor.converged
-        self.n_iter_ = monitor.n_iter
-        self.lower_bounds_ = list(monitor.history)
-        self.lower_bound_ = monitor.lower_bound
-        self.labels_ = labels
-        return labels
-
-    def _run_initializations(self, X, engine, user_start):
+        previous = (self._mixture(), self.lower_bound_) if warm else None
         random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_init)
-        n_threads = min(engine.n_threads, self.n_init)
-        if n_threads <= 1:
-            return [
-                self._initialize_and_run(X, engine, user_start, seed, index)
-                for index, seed in enumerate(seeds)
-            ]
-        # Restarts share the threads, so each runs its blocks serially.
-        engine = replace(engine, n_threads=1)
-        with single_blas_thread(True):
-            return Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(self._initialize_and_run)(X, engine, user_start, s, i)
-                for i, s in enumerate(seeds)
-            )
+        result = fit(X, engine, self._settings(), random_state, start, warm=previous)
 
-    def _initialize_and_run(self, X, engine, user_start, seed, index):
-        start = self._initial_mixture(X, engine, user_start, np.random.RandomState(seed))
-        return self._run(X, engine, start, -np.inf, index)
+        self._set_mixture(result.params)
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.lower_bounds_ = result.lower_bounds
+        self.lower_bound_ = result.lower_bound
+        self.labels_ = result.labels
+        return result.labels
 
-    def _run(self, X, engine, start, previous_lower_bound, index):
-        if self.verbose:
-            print(f"Initialization {index}")
-        started = time.perf_counter()
-        monitor = ConvergenceMonitor(
-            self.tol, self.max_iter, self.verbose, self.verbose_interval, previous_lower_bound
+    def _settings(self):
+        """How ``fit`` iterates, from this estimator's parameters."""
+        return Settings(
+            n_components=self.n_components,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            init_params=self.init_params,
+            acceleration=self.acceleration,
+            verbose=self.verbose,
+            verbose_interval=self.verbose_interval,
         )
-        run = run_squarem if self.acceleration == "squarem" else run_plain_em
-        mixture = run(X, start, engine, monitor) if self.max_iter > 0 else start
-        if self.verbose:
-            state = "converged" if monitor.converged else "did not converge"
-            print(
-                f"Initialization {state}. time lapse {time.perf_counter() - started:.5f}s"
-                f"\t lower bound {monitor.lower_bound:.5f}"
-            )
-        return mixture, monitor
-
-    def _initial_mixture(self, X, engine, user_start, random_state):
-        weights, means, covariances = user_start
-        if weights is None or means is None or covariances is None:
-            X = _fill_with_column_means(X)
-            resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
-            estimate = engine.m_step(*engine.statistics_from_responsibilities(X, resp))
-            weights = estimate.weights if weights is None else weights
-            means = estimate.means if means is None else means
-            covariances = estimate.covariances if covariances is None else covariances
-        return engine.family.make_mixture(weights, means, covariances, self.reg_covar)
-
-    def _user_start(self, n_features):
-        """The validated initial weights, means and covariances (from precisions)."""
-        k = self.n_components
-        weights = means = covariances = None
-        if self.weights_init is not None:
-            weights = _as_float_array(self.weights_init, "weights_init", (k,))
-            if np.any(weights < 0) or np.any(weights > 1) or not np.isclose(weights.sum(), 1.0):
-                raise ValueError(
-                    "weights_init must be non-negative and sum to 1; got "
-                    f"{weights} with sum {weights.sum():.6g}. Normalise it first."
-                )
-        if self.means_init is not None:
-            means = _as_float_array(self.means_init, "means_init", (k, n_features))
-        if self.precisions_init is not None:
-            shape = _PRECISION_SHAPES[self.covariance_type](k, n_features)
-            precisions = _as_float_array(self.precisions_init, "precisions_init", shape)
-            family = FAMILIES[self.covariance_type]
-            if self.covariance_type in ("full", "tied") and not np.allclose(
-                precisions, np.swapaxes(precisions, -1, -2)
-            ):
-                raise ValueError("precisions_init must hold symmetric matrices.")
-            try:
-                covariances = family.covariances_from_precisions(precisions)
-                family.precisions_cholesky(covariances, 0.0)
-            except ValueError:
-                raise ValueError(
-                    "precisions_init must be positive definite (positive for "
-                    "'diag' and 'spherical')."
-                ) from None
-        return weights, means, covariances
 
     # -- the fitted model ------------------------------------------------
 
     def _set_mixture(self, mixture):
-        family = FAMILIES[self.covariance_type]
         self.weights_ = mixture.weights
         self.means_ = mixture.means
         self.covariances_ = mixture.covariances
         self.precisions_cholesky_ = mixture.precisions_cholesky
-        self.precisions_ = family.precisions(mixture.precisions_cholesky)
+        self.precisions_ = self._family().precisions(mixture)
 
     def _mixture(self):
         return Mixture(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
 
+    def _family(self):
+        return GaussianFamily(self.covariance_type, self.reg_covar)
+
     def _engine(self):
-        """A new engine for one fit or one scoring of this mixture's settings."""
-        return Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
+        """Passes of this mixture's family for one fit or one scoring."""
+        return EM(self._family(), Backend(_n_threads(self.n_jobs)))
 
     def _engine_and_data(self, X):
         check_is_fitted(self)
@@ -507,33 +418,10 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         rng = check_random_state(random_state)
-        counts = rng.multinomial(n_samples, self.weights_)
-        labels = np.repeat(np.arange(self.n_components), counts)
-        d = self.means_.shape[1]
-        noise = rng.standard_normal((n_samples, d))
-        X = np.empty((n_samples, d))
-        start = 0
-        for k, count in enumerate(counts):
-            rows = slice(start, start + count)
-            X[rows] = self.means_[k] + noise[rows] @ self._covariance_root(k).T
-            start += count
-        return X, labels
-
-    def _covariance_root(self, k):
-        """A matrix ``C`` with ``C @ C.T`` the covariance of component ``k``."""
-        d = self.means_.shape[1]
-        cov = self.covariances_
-        if self.covariance_type == "full":
-            return np.linalg.cholesky(cov[k])
-        if self.covariance_type == "tied":
-            return np.linalg.cholesky(cov)
-        if self.covariance_type == "diag":
-            return np.diag(np.sqrt(cov[k]))
-        return np.sqrt(cov[k]) * np.eye(d)
+        return self._family().sample(self._mixture(), n_samples, rng)
 
     def _n_parameters(self):
-        k, d = self.means_.shape
-        return FAMILIES[self.covariance_type].n_parameters(k, d) + k * d + k - 1
+        return self._family().n_parameters(self._mixture())
 
     def bic(self, X):
         """Bayesian information criterion of the mixture on ``X``; lower is better.
@@ -548,7 +436,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         bic : float
             ``-2 log L + n_parameters log n_samples``.
         """
-        n_samples = _num_samples(X)
+        n_samples = num_samples(X)
         return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X):
@@ -564,7 +452,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         aic : float
             ``-2 log L + 2 n_parameters``.
         """
-        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -572,57 +460,6 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         return tags
 
 
-def validate_with_nan(estimator, X, **kwargs):
-    """``validate_data`` that lets NaN through (it is missing data) and explains inf."""
-    X = validate_data(
-        estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
-    )
-    n_inf = sum(np.count_nonzero(np.isinf(X[rows])) for rows in row_chunks(X.shape[0]))
-    if n_inf:
-        raise ValueError(
-            f"Input X contains infinity (inf) in {n_inf} entries. NaN marks a missing "
-            "value, but inf is not data: replace it with NaN to treat it as missing, "
-            "or with a finite value."
-        )
-    return X
-
-
 def _n_threads(n_jobs):
     """Threads for a fit: ``n_jobs``, or by default as many as BLAS may use."""
     return blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
-
-
-def _check_every_feature_observed(X):
-    observed = np.zeros(X.shape[1], dtype=bool)
-    for rows in row_chunks(X.shape[0]):
-        observed |= ~np.isnan(X[rows]).all(axis=0)
-    empty = np.flatnonzero(~observed)
-    if empty.size:
-        raise ValueError(
-            f"Feature(s) {', '.join(map(str, empty))} have no observed value, so the "
-            "mixture cannot be estimated along them. Drop these columns first "
-            "(EMImputer drops them for you)."
-        )
-
-
-def _fill_with_column_means(X):
-    """A copy of ``X`` with NaN replaced by column means, for initialization only."""
-    missing = np.isnan(X)
-    if not missing.any():
-        return X
-    filled = X.copy()
-    filled[missing] = np.take(np.nanmean(X, axis=0), np.nonzero(missing)[1])
-    return filled
-
-
-def _num_samples(X):
-    return len(X) if not hasattr(X, "shape") else X.shape[0]
-
-
-def _as_float_array(value, name, shape):
-    array = np.asarray(value, dtype=np.float64)
-    if array.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; it holds NaN or inf.")
-    return array

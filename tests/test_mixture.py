@@ -7,10 +7,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
-from sklearn_em import GaussianMixture, _blocks
+from sklearn_em import GaussianMixture
 from sklearn_em._em import ConvergenceMonitor
 
-from .conftest import COVARIANCE_TYPES
+from .helpers import COVARIANCE_TYPES, tuned
 
 
 def _sorted_means(model):
@@ -213,7 +213,7 @@ def test_warm_start_continues_where_it_left_off(overlapping, acceleration):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_threads_and_blocks_do_not_change_the_result(overlapping, monkeypatch):
+def test_threads_and_blocks_do_not_change_the_result(overlapping):
     # Plain EM: its iterates differ only by summation order, so they agree to rounding.
     common = dict(
         n_components=3, n_init=3, random_state=0, tol=1e-6, max_iter=300, acceleration=None
@@ -222,10 +222,9 @@ def test_threads_and_blocks_do_not_change_the_result(overlapping, monkeypatch):
     parallel = GaussianMixture(**common, n_jobs=2).fit(overlapping)
     np.testing.assert_allclose(parallel.means_, serial.means_, rtol=1e-12)
 
-    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 10_000)  # many small blocks
-    blocked = GaussianMixture(**{**common, "n_init": 1}, n_jobs=2).fit(overlapping)
-    single = GaussianMixture(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
-    monkeypatch.undo()
+    small_blocks = tuned(backend={"block_bytes": 10_000})  # many small blocks
+    blocked = small_blocks(**{**common, "n_init": 1}, n_jobs=2).fit(overlapping)
+    single = small_blocks(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
     whole = GaussianMixture(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
     np.testing.assert_allclose(blocked.means_, whole.means_, rtol=1e-9)
     np.testing.assert_allclose(single.means_, whole.means_, rtol=1e-9)
@@ -283,24 +282,18 @@ def test_hard_initialization_of_a_tied_covariance(overlapping, init_params):
     np.testing.assert_allclose(model.covariances_, 1e-6 * np.eye(2), atol=1e-12)
 
 
-def test_kmeans_initialization_on_a_subsample_of_many_rows(monkeypatch):
-    from sklearn_em import _init
-
-    monkeypatch.setattr(_init, "KMEANS_ROWS", 200)
+def test_kmeans_initialization_on_a_subsample_of_many_rows():
     rng = np.random.default_rng(0)
     centers = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
     X = centers[np.arange(3000) % 3] + rng.normal(size=(3000, 2))
-    model = GaussianMixture(3, max_iter=0, random_state=0).fit(X)
+    model = tuned(settings={"kmeans_rows": 200})(3, max_iter=0, random_state=0).fit(X)
     np.testing.assert_allclose(np.sort(model.weights_), [1 / 3] * 3, atol=0.01)
     assert np.abs(np.sort(model.means_[:, 0]) - [0.0, 0.0, 8.0]).max() < 0.2
 
 
-def test_kmeans_plus_plus_on_a_subsample_starts_on_data_rows(monkeypatch):
-    from sklearn_em import _init
-
-    monkeypatch.setattr(_init, "KMEANS_ROWS", 200)
+def test_kmeans_plus_plus_on_a_subsample_starts_on_data_rows():
     X = np.random.default_rng(1).normal(size=(3000, 2))
-    model = GaussianMixture(3, init_params="k-means++", max_iter=0, random_state=0).fit(X)
+    model = tuned(settings={"kmeans_rows": 200})(3, init_params="k-means++", max_iter=0, random_state=0).fit(X)
     for mean in model.means_:
         assert np.any(np.all(np.isclose(X, mean, rtol=1e-12, atol=1e-12), axis=1))
 
