@@ -31,7 +31,7 @@ class CentredPrepared:
 
     covariance_type: str
     centres: np.ndarray  # (k, d) in the pass's dtype
-    factors: np.ndarray  # (k, d, d) upper, Fortran-ordered; (k, d) for diagonal ones
+    factors: np.ndarray  # (k, d, d): each U' C-ordered, so U is Fortran; (k, d) if diagonal
     unwhiten: np.ndarray  # float64 inverses of the factors, as the pass rounded them
     constants: np.ndarray  # (k,) log w + log det U - d log(2 pi) / 2
 
@@ -59,8 +59,8 @@ def prepare(covariance_type, mixture, dtype):
     else:
         U = mixture.precisions_cholesky
         U = np.broadcast_to(U, (k, d, d)) if U.ndim == 2 else U
-        factors = np.stack([np.asfortranarray(u, dtype=dtype) for u in U])
-        rounded = factors.astype(np.float64)
+        factors = np.ascontiguousarray(np.swapaxes(U, 1, 2), dtype=dtype)
+        rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
         unwhiten = np.stack([linalg.lapack.dtrtri(u, lower=0)[0] for u in rounded])
         log_det = np.log(np.diagonal(rounded, axis1=1, axis2=2)).sum(axis=1)
     constants = log_weights + log_det - 0.5 * d * LOG_2PI
@@ -85,7 +85,8 @@ def score(prepared, X):
             np.subtract(X, prepared.centres[j], out=Z[j])
             if prepared.triangular:
                 # Z[j].T is Fortran-ordered (d, m): U' Y' in place is (Y U)'.
-                trmm(1.0, prepared.factors[j], Z[j].T, side=0, lower=0, trans_a=1, overwrite_b=1)
+                U = prepared.factors[j].T
+                trmm(1.0, U, Z[j].T, side=0, lower=0, trans_a=1, overwrite_b=1)
             else:
                 Z[j] *= prepared.factors[j]
             np.einsum("ij,ij->i", Z[j], Z[j], out=log_prob[j])
@@ -100,26 +101,31 @@ def moments(prepared, work, resp):
     Z, overflowed = work
     k, _, d = Z.shape
     nk = resp.sum(axis=1, dtype=np.float64)
-    s1 = np.empty((k, d))
-    second = np.empty((k, d, d)) if prepared.triangular else np.empty((k, d))
+    s1z = np.empty((k, d))
+    s2z = np.empty((k, d, d)) if prepared.triangular else np.empty((k, d))
     syrk = blas.get_blas_funcs("syrk", dtype=prepared.dtype)
     for j in range(k):
         Zj, r = Z[j], resp[j]
         if overflowed is not None and overflowed[j].any():
             Zj[overflowed[j]] = 0.0  # rows of zero density here carry no weight
-        s1z = (r @ Zj).astype(np.float64)
         if prepared.triangular:
-            weighted = Zj * np.sqrt(r)[:, None]
-            upper = syrk(1.0, weighted.T, trans=0, lower=0).astype(np.float64)
-            s2z = np.triu(upper) + np.triu(upper, 1).T
-            V = prepared.unwhiten[j]
-            s1[j] = s1z @ V
-            second[j] = V.T @ s2z @ V
+            root = np.sqrt(r)
+            Zj *= root[:, None]  # in place: Z is not needed after
+            s1z[j] = root @ Zj
+            s2z[j] = syrk(1.0, Zj.T, trans=0, lower=0)
         else:
+            s1z[j] = r @ Zj
             np.multiply(Zj, Zj, out=Zj)
-            s2z = (r @ Zj).astype(np.float64)
-            s1[j] = s1z * prepared.unwhiten[j]
-            second[j] = s2z * prepared.unwhiten[j] ** 2
+            s2z[j] = r @ Zj
+    # Back from whitened coordinates, all components at once, in float64.
+    V = prepared.unwhiten
+    if prepared.triangular:
+        s2z = np.triu(s2z) + np.swapaxes(np.triu(s2z, 1), 1, 2)  # syrk fills the upper half
+        s1 = np.einsum("ka,kab->kb", s1z, V)
+        second = np.swapaxes(V, 1, 2) @ s2z @ V
+    else:
+        s1 = s1z * V
+        second = s2z * V**2
     return nk, s1, _in_layout(prepared.covariance_type, second)
 
 
