@@ -159,8 +159,8 @@ class _TiedDesign(_Design):
         if coef is None:
             out[:] = 0.0
             return
-        y = coef[1].T @ XT
-        np.einsum("ij,ij->j", y, y, out=out[0])
+        y = XT.T @ coef[1]  # the rows are stored row-major: see design
+        np.einsum("ij,ij->i", y, y, out=out[0])
         out *= -0.5
 
     def coefficients(self, covariance_type, mixture, shift):
@@ -186,7 +186,7 @@ class _DiagDesign(_Design):
         return d
 
     def fill_second_order(self, XT, out, coef):
-        np.multiply(XT, XT, out=out)
+        np.multiply(XT.T, XT.T, out=out.T)  # row-major: see design
 
     def coefficients(self, covariance_type, mixture, shift):
         d = mixture.n_features
@@ -206,7 +206,7 @@ class _SphericalDesign(_Design):
         return 1
 
     def fill_second_order(self, XT, out, coef):
-        np.einsum("ij,ij->j", XT, XT, out=out[0])
+        np.einsum("ij,ij->i", XT.T, XT.T, out=out[0])  # row-major: see design
 
     def coefficients(self, covariance_type, mixture, shift):
         d = mixture.n_features
@@ -266,7 +266,10 @@ def design(name, X, shift, coef=None):
     else:
         G = np.empty((q + d + 1, m), dtype=shift.dtype)
     XT = G[q : q + d]
-    np.subtract(X.T, shift[:, None], out=XT)
+    if DESIGNS[name].row_major:
+        np.subtract(X, shift, out=XT.T)  # numpy walks the rows of the row-major array
+    else:
+        np.subtract(X.T, shift[:, None], out=XT)
     G[-1] = 1.0
     DESIGNS[name].fill_second_order(XT, G[:q], coef)
     return G

@@ -6,6 +6,7 @@ Both add into statistics about the same centres.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import softmax
@@ -33,16 +34,36 @@ class GaussianPrepared:
     kernel: str
     kernel_prepared: object  # the kernel's own view (_design or _centred)
     centres: np.ndarray  # (k, d) float64: what the statistics are about
-    shift: np.ndarray  # (d,) float64: the missing-value path's origin
-    means: np.ndarray  # (k, d) float64, about shift
-    precisions: np.ndarray  # (k, d, d)
-    log_det_precisions: np.ndarray
-    log_weights: np.ndarray
+    mixture: object
+    covariance_type: object
     row_bytes: int
 
     @property
     def dtype(self):
         return self.kernel_prepared.dtype
+
+    # What only the missing-value path needs, computed on its first use.
+
+    @cached_property
+    def shift(self):
+        """``(d,)`` float64: the origin of the missing-value path."""
+        return self.mixture.centre()
+
+    @cached_property
+    def means(self):
+        return self.mixture.means - self.shift
+
+    @cached_property
+    def precisions(self):
+        return self.covariance_type.dense_precisions(self.mixture)
+
+    @cached_property
+    def log_det_precisions(self):
+        return self.covariance_type.log_det_precisions(self.mixture)
+
+    @cached_property
+    def log_weights(self):
+        return np.log(self.mixture.weights)
 
 
 def rows_with_nan(X):
@@ -84,16 +105,12 @@ class GaussianFamily:
             prepared = _centred.prepare(self.type, mixture, dtype)
             centres = prepared.centres.astype(np.float64)
             row_bytes = _centred.row_bytes(d, k, itemsize)
-        shift = mixture.centre()
         return GaussianPrepared(
             kernel=kernel,
             kernel_prepared=prepared,
             centres=centres,
-            shift=shift,
-            means=mixture.means - shift,
-            precisions=self.type.dense_precisions(mixture),
-            log_det_precisions=self.type.log_det_precisions(mixture),
-            log_weights=np.log(mixture.weights),
+            mixture=mixture,
+            covariance_type=self.type,
             row_bytes=row_bytes,
         )
 
@@ -163,7 +180,8 @@ class GaussianFamily:
 
     def block_log_prob(self, prepared, block, cache=None, key=None):
         incomplete = rows_with_nan(block)
-        out = np.empty((block.shape[0], len(prepared.log_weights)), dtype=prepared.dtype)
+        k = prepared.centres.shape[0]
+        out = np.empty((block.shape[0], k), dtype=prepared.dtype)
         complete = block[~incomplete] if incomplete.any() else block
         if complete.shape[0]:
             scored = KERNEL_MODULES[prepared.kernel].score(prepared.kernel_prepared, complete)
