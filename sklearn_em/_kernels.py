@@ -37,17 +37,25 @@ def _traces(covariance_type, mixture):
 
 
 def errors(covariance_type, mixture):
-    """Bounds (per unit of the dtype's eps) on each kernel's relative error,
-    and the largest square each kernel forms."""
+    """Estimates (in units of the dtype's eps) of each kernel's relative error
+    on a variance, and the largest square each kernel forms."""
     trace_p, trace_s, offsets = _traces(covariance_type, mixture)
     with np.errstate(over="ignore", invalid="ignore"):
-        # Moments about one shift round at eps times |x - c|^2; a direction's
-        # variance is at least 1 / lambda_max(P) >= 1 / tr P.
-        design = float(np.max(trace_p * (trace_s + offsets)))
-        # Whitening rounds z at about eps |y| |U| / sqrt(d) (|y|^2 ~ tr Sigma,
-        # |U|_F^2 = tr P, over d columns); moments of z are about 1.
-        d = mixture.means.shape[1]
-        centred = float(2 * np.max(np.sqrt(trace_p * trace_s / d)))
+        if covariance_type.precision_structure == "diagonal":
+            # Coordinates do not mix: each variance rounds against its own
+            # offset, and whitening is one product per entry.
+            p = covariance_type.diagonal_factors(mixture) ** 2
+            spread = (mixture.means - mixture.centre()) ** 2
+            design = float(np.max(p * (1.0 / p + spread)))
+            centred = 2.0
+        else:
+            # Moments about one shift round at eps |x - c|^2; a direction's
+            # variance is at least 1 / lambda_max(P) >= 1 / tr P.
+            design = float(np.max(trace_p * (trace_s + offsets)))
+            # Whitening rounds z at about eps |y| |U| / sqrt(d) (|y|^2 ~ tr
+            # Sigma, |U|_F^2 = tr P, over d columns); moments of z are about 1.
+            d = mixture.means.shape[1]
+            centred = float(2 * np.max(np.sqrt(trace_p * trace_s / d)))
         design_square = float(np.max(trace_s + offsets))
     # Whitened values are about 1: only the factors' own range matters (below).
     return {"design": (design, design_square), "centred": (centred, 0.0)}
