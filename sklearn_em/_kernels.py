@@ -14,6 +14,7 @@ Float32 input runs in float32 whenever a kernel is eligible there, and in
 float64 otherwise, so that it never fails where float64 would not.
 """
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -101,8 +102,10 @@ def choose(covariance_type, mixture, dtype, n_rows, n_threads=1, kernel=None):
         dtype = np.dtype(np.float64)
         candidates = eligible(covariance_type, mixture, dtype) or ["centred"]
     k, d = mixture.means.shape
-    best = min(
-        candidates,
-        key=lambda name: _cost.seconds(name, covariance_type.name, n_rows, d, k, dtype, n_threads),
-    )
-    return best, dtype
+    return _fastest(tuple(candidates), covariance_type.name, n_rows, d, k, dtype, n_threads), dtype
+
+
+@functools.lru_cache(maxsize=256)
+def _fastest(candidates, name, n_rows, d, k, dtype, n_threads):
+    """The kernel the cost model ranks first: a function of shapes alone."""
+    return min(candidates, key=lambda kernel: _cost.seconds(kernel, name, n_rows, d, k, dtype, n_threads))
