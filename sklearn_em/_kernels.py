@@ -1,11 +1,13 @@
 """Which kernel computes a pass, and in which dtype.
 
-Two kernels compute the same statistics of complete rows:
+Three kernels compute the same statistics of complete rows:
 
 - ``design`` (``_design``): one GEMM with ``d(d+1)/2 + d + 1`` terms per row
   scores every component; moments are about one shift for the mixture;
 - ``centred`` (``_centred``): per component, rows centred on its mean and
-  whitened by its precision Cholesky factor (``trmm`` and ``syrk``).
+  whitened by its precision Cholesky factor (``trmm`` and ``syrk``);
+- ``origin`` (``_origin``, 'diag' and 'spherical' only): products of the raw
+  rows and their squares, moments about zero.
 
 A kernel is *eligible* when its rounding error, bounded from the mixture,
 stays below ``ACCURACY`` for the dtype and nothing it forms leaves the float
@@ -26,7 +28,7 @@ from . import _cost
 # components (benchmarks/README.md): 20x for the design, 40x for the centred
 # kernel. The issue's bound is 1e-6 (float64) and 1e-3 (float32).
 ACCURACY = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-3}
-KERNELS = ("design", "centred")
+KERNELS = ("design", "centred", "origin")
 
 
 def _traces(covariance_type, mixture):
@@ -49,6 +51,8 @@ def errors(covariance_type, mixture):
             spread = (mixture.means - mixture.centre()) ** 2
             design = float(np.max(p * (1.0 / p + spread)))
             centred = 2.0
+            origin = float(np.max(p * (1.0 / p + mixture.means**2)))
+            origin_square = float(np.max(1.0 / p + mixture.means**2))
         else:
             # Moments about one shift round at eps |x - c|^2; a direction's
             # variance is at least 1 / lambda_max(P) >= 1 / tr P.
@@ -59,7 +63,10 @@ def errors(covariance_type, mixture):
             centred = float(2 * np.max(np.sqrt(trace_p * trace_s / d)))
         design_square = float(np.max(trace_s + offsets))
     # Whitened values are about 1: only the factors' own range matters (below).
-    return {"design": (design, design_square), "centred": (centred, 0.0)}
+    chosen = {"design": (design, design_square), "centred": (centred, 0.0)}
+    if covariance_type.precision_structure == "diagonal":
+        chosen["origin"] = (origin, origin_square)
+    return chosen
 
 
 def eligible(covariance_type, mixture, dtype):
