@@ -42,31 +42,33 @@ def _traces(covariance_type, mixture):
 def errors(covariance_type, mixture):
     """Estimates (in units of the dtype's eps) of each kernel's relative error
     on a variance, and the largest square each kernel forms."""
-    trace_p, trace_s, offsets = _traces(covariance_type, mixture)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if covariance_type.precision_structure == "diagonal":
-            # Coordinates do not mix: each variance rounds against its own
-            # offset, and whitening is one product per entry.
-            p = covariance_type.diagonal_factors(mixture) ** 2
-            spread = (mixture.means - mixture.centre()) ** 2
-            design = float(np.max(p * (1.0 / p + spread)))
-            centred = 2.0
-            origin = float(np.max(p * (1.0 / p + mixture.means**2)))
-            origin_square = float(np.max(1.0 / p + mixture.means**2))
-        else:
-            # Moments about one shift round at eps |x - c|^2; a direction's
-            # variance is at least 1 / lambda_max(P) >= 1 / tr P.
-            design = float(np.max(trace_p * (trace_s + offsets)))
-            # Whitening rounds z at about eps |y| |U| / sqrt(d) (|y|^2 ~ tr
-            # Sigma, |U|_F^2 = tr P, over d columns); moments of z are about 1.
-            d = mixture.means.shape[1]
-            centred = float(2 * np.max(np.sqrt(trace_p * trace_s / d)))
+            return _diagonal_errors(covariance_type, mixture)
+        trace_p, trace_s, offsets = _traces(covariance_type, mixture)
+        # Moments about one shift round at eps |x - c|^2; a direction's
+        # variance is at least 1 / lambda_max(P) >= 1 / tr P.
+        design = float(np.max(trace_p * (trace_s + offsets)))
+        # Whitening rounds z at about eps |y| |U| / sqrt(d) (|y|^2 ~ tr
+        # Sigma, |U|_F^2 = tr P, over d columns); moments of z are about 1.
+        d = mixture.means.shape[1]
+        centred = float(2 * np.max(np.sqrt(trace_p * trace_s / d)))
         design_square = float(np.max(trace_s + offsets))
-    # Whitened values are about 1: only the factors' own range matters (below).
-    chosen = {"design": (design, design_square), "centred": (centred, 0.0)}
-    if covariance_type.precision_structure == "diagonal":
-        chosen["origin"] = (origin, origin_square)
-    return chosen
+    # Whitened values are about 1: only the factors' own range matters (eligible).
+    return {"design": (design, design_square), "centred": (centred, 0.0)}
+
+
+def _diagonal_errors(covariance_type, mixture):
+    # Coordinates do not mix: each variance rounds against its own offset
+    # (from the shift, or from zero), and whitening is one product an entry.
+    variances = 1.0 / covariance_type.diagonal_factors(mixture) ** 2
+    from_shift = (mixture.means - mixture.centre()) ** 2
+    from_zero = mixture.means**2
+    return {
+        "design": (float(np.max(1.0 + from_shift / variances)), float(np.max(variances + from_shift))),
+        "centred": (2.0, 0.0),
+        "origin": (float(np.max(1.0 + from_zero / variances)), float(np.max(variances + from_zero))),
+    }
 
 
 def eligible(covariance_type, mixture, dtype):
