@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
+from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
 # Bytes of work arrays one block may hold. Measured on two threads, d=32,
@@ -126,6 +127,11 @@ def _executor(n_threads):
     # Kept for the process, as BLAS keeps its threads: starting and joining
     # a pool costs ~2 ms, which every pass would pay.
     return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="sklearn_em")
+
+
+def threads_for(n_jobs):
+    """Threads for a fit: ``n_jobs``, or by default as many as BLAS may use."""
+    return blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
 
 
 def blas_threads():

@@ -16,6 +16,7 @@ the one that lets float32 stay in float32 (``_kernels``). Diagonal and
 spherical factors whiten by a product with ``sqrt(p)``.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,12 @@ class CentredPrepared:
     @property
     def triangular(self):
         return self.factors.ndim == 3
+
+
+@functools.cache
+def _blas(name, dtype):
+    # Looking a routine up costs about as much as a small block's product.
+    return blas.get_blas_funcs(name, dtype=dtype)
 
 
 def row_bytes(d, k, itemsize):
@@ -79,7 +86,7 @@ def score(prepared, X):
     m = X.shape[0]
     Z = np.empty((k, m, d), dtype=prepared.dtype)
     log_prob = np.empty((k, m), dtype=prepared.dtype)
-    trmm = blas.get_blas_funcs("trmm", dtype=prepared.dtype)
+    trmm = _blas("trmm", prepared.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(k):
             np.subtract(X, prepared.centres[j], out=Z[j])
@@ -103,7 +110,7 @@ def moments(prepared, work, resp):
     nk = resp.sum(axis=1, dtype=np.float64)
     s1z = np.empty((k, d))
     s2z = np.empty((k, d, d)) if prepared.triangular else np.empty((k, d))
-    syrk = blas.get_blas_funcs("syrk", dtype=prepared.dtype)
+    syrk = _blas("syrk", prepared.dtype)
     for j in range(k):
         Zj, r = Z[j], resp[j]
         if overflowed is not None and overflowed[j].any():

@@ -37,7 +37,7 @@ def _rate(table, x, grid):
 
 def seconds(kernel, covariance_type, n, d, k, dtype, n_threads=1):
     """The estimated seconds of one pass of ``kernel`` over ``n`` complete rows."""
-    from . import _centred, _design  # the kernels' own work-array sizes
+    from . import _centred, _design, _origin  # the kernels' own work-array sizes
 
     size = np.dtype(dtype).itemsize
     element, call = ELEMENT_SECONDS[size], CALL_SECONDS[size]
@@ -51,6 +51,13 @@ def seconds(kernel, covariance_type, n, d, k, dtype, n_threads=1):
             per_row += 4 * d * d / (_rate(TRIANGULAR_GFLOPS[size], d, D_GRID) * 1e9)
         calls = 20 + (d if covariance_type == "full" else 0)
         row_bytes = _design.row_bytes(covariance_type, d, k, size)
+    elif kernel == "origin":
+        # products with the rows (and, for 'diag', their squares) to score and sum
+        products = 8 if covariance_type == "diag" else 4
+        gemm = products * k * d / (_rate(SKINNY_GFLOPS[size], k, K_GRID) * 1e9)
+        per_row = gemm + (d + 6 * k) * element
+        calls = 12
+        row_bytes = _origin.row_bytes(d, k, size)
     else:
         triangular = covariance_type in ("full", "tied")
         flops = 2 * d * d / (_rate(TRIANGULAR_GFLOPS[size], d, D_GRID) * 1e9) if triangular else 0

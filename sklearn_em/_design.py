@@ -11,7 +11,7 @@ norm for 'spherical', ``-(x-c)' P (x-c) / 2`` for 'tied') and ``c`` is one
 shift for the whole mixture. One GEMM per block scores every component, one
 more with the responsibilities sums every statistic. Its statistics are
 moments about the shift: exact only while the components sit close to it
-relative to their spread, which ``_kernels.design_error`` bounds.
+relative to their spread, which ``_kernels.errors`` estimates.
 """
 
 import functools

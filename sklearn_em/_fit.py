@@ -6,7 +6,7 @@ passes (``_pass``). ``fit`` is what an estimator calls.
 
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -32,6 +32,12 @@ class Settings:
     acceleration: str = "squarem"
     verbose: int = 0
     verbose_interval: int = 10
+
+    @classmethod
+    def of(cls, estimator):
+        """The settings an estimator's parameters of the same names give."""
+        names = [f.name for f in fields(cls) if hasattr(estimator, f.name)]
+        return cls(**{name: getattr(estimator, name) for name in names})
 
 
 @dataclass(frozen=True)

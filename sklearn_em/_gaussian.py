@@ -3,7 +3,7 @@
 A covariance type knows how its covariances are stored, factorised into
 precision Cholesky factors, turned into unconstrained numbers (for SQUAREM)
 and estimated from statistics. It knows nothing of how a pass computes those
-statistics: the kernels (``_design``, ``_centred``) do.
+statistics: the kernels (``_design``, ``_centred``, ``_origin``) do.
 
 Statistics are moments about each component's own *centre* (``Statistics``
 in ``_family``): ``s1 = sum r (x - c)`` and ``s2 = sum r (x - c)(x - c)'``.

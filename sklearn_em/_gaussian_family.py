@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 from scipy.special import softmax
 
-from . import _centred, _design
+from . import _centred, _design, _origin
 from ._family import Statistics
 from ._gaussian import FAMILIES, SingularCovarianceError
 from ._init import starting_parameters
@@ -19,7 +19,7 @@ from ._kernels import choose, eligible
 from ._missing import DEFAULT_TUNING, conditionals
 from ._pass import as_log_zero_where_overflowed, normalise_log_responsibilities
 
-KERNEL_MODULES = {"design": _design, "centred": _centred}
+KERNEL_MODULES = {"design": _design, "centred": _centred, "origin": _origin}
 PRECISION_SHAPES = {
     "full": lambda k, d: (k, d, d),
     "tied": lambda k, d: (d, d),
@@ -102,6 +102,10 @@ class GaussianFamily:
             prepared = _design.prepare(self.type, mixture, dtype)
             centres = np.broadcast_to(prepared.shift.astype(np.float64), (k, d))
             row_bytes = _design.row_bytes(self.covariance_type, d, k, itemsize)
+        elif kernel == "origin":
+            prepared = _origin.prepare(self.type, mixture, dtype)
+            centres = np.zeros((k, d))
+            row_bytes = _origin.row_bytes(d, k, itemsize)
         else:
             prepared = _centred.prepare(self.type, mixture, dtype)
             centres = prepared.centres.astype(np.float64)

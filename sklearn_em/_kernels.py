@@ -1,11 +1,13 @@
 """Which kernel computes a pass, and in which dtype.
 
-Two kernels compute the same statistics of complete rows:
+Three kernels compute the same statistics of complete rows:
 
 - ``design`` (``_design``): one GEMM with ``d(d+1)/2 + d + 1`` terms per row
   scores every component; moments are about one shift for the mixture;
 - ``centred`` (``_centred``): per component, rows centred on its mean and
-  whitened by its precision Cholesky factor (``trmm`` and ``syrk``).
+  whitened by its precision Cholesky factor (``trmm`` and ``syrk``);
+- ``origin`` (``_origin``, 'diag' and 'spherical' only): products of the raw
+  rows and their squares, moments about zero.
 
 A kernel is *eligible* when its rounding error, bounded from the mixture,
 stays below ``ACCURACY`` for the dtype and nothing it forms leaves the float
@@ -14,6 +16,7 @@ Float32 input runs in float32 whenever a kernel is eligible there, and in
 float64 otherwise, so that it never fails where float64 would not.
 """
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -25,7 +28,7 @@ from . import _cost
 # components (benchmarks/README.md): 20x for the design, 40x for the centred
 # kernel. The issue's bound is 1e-6 (float64) and 1e-3 (float32).
 ACCURACY = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-3}
-KERNELS = ("design", "centred")
+KERNELS = ("design", "centred", "origin")
 
 
 def _traces(covariance_type, mixture):
@@ -37,20 +40,35 @@ def _traces(covariance_type, mixture):
 
 
 def errors(covariance_type, mixture):
-    """Bounds (per unit of the dtype's eps) on each kernel's relative error,
-    and the largest square each kernel forms."""
-    trace_p, trace_s, offsets = _traces(covariance_type, mixture)
-    with np.errstate(over="ignore", invalid="ignore"):
-        # Moments about one shift round at eps times |x - c|^2; a direction's
+    """Estimates (in units of the dtype's eps) of each kernel's relative error
+    on a variance, and the largest square each kernel forms."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if covariance_type.precision_structure == "diagonal":
+            return _diagonal_errors(covariance_type, mixture)
+        trace_p, trace_s, offsets = _traces(covariance_type, mixture)
+        # Moments about one shift round at eps |x - c|^2; a direction's
         # variance is at least 1 / lambda_max(P) >= 1 / tr P.
         design = float(np.max(trace_p * (trace_s + offsets)))
-        # Whitening rounds z at about eps |y| |U| / sqrt(d) (|y|^2 ~ tr Sigma,
-        # |U|_F^2 = tr P, over d columns); moments of z are about 1.
+        # Whitening rounds z at about eps |y| |U| / sqrt(d) (|y|^2 ~ tr
+        # Sigma, |U|_F^2 = tr P, over d columns); moments of z are about 1.
         d = mixture.means.shape[1]
         centred = float(2 * np.max(np.sqrt(trace_p * trace_s / d)))
         design_square = float(np.max(trace_s + offsets))
-    # Whitened values are about 1: only the factors' own range matters (below).
+    # Whitened values are about 1: only the factors' own range matters (eligible).
     return {"design": (design, design_square), "centred": (centred, 0.0)}
+
+
+def _diagonal_errors(covariance_type, mixture):
+    # Coordinates do not mix: each variance rounds against its own offset
+    # (from the shift, or from zero), and whitening is one product an entry.
+    variances = 1.0 / covariance_type.diagonal_factors(mixture) ** 2
+    from_shift = (mixture.means - mixture.centre()) ** 2
+    from_zero = mixture.means**2
+    return {
+        "design": (float(np.max(1.0 + from_shift / variances)), float(np.max(variances + from_shift))),
+        "centred": (2.0, 0.0),
+        "origin": (float(np.max(1.0 + from_zero / variances)), float(np.max(variances + from_zero))),
+    }
 
 
 def eligible(covariance_type, mixture, dtype):
@@ -93,8 +111,10 @@ def choose(covariance_type, mixture, dtype, n_rows, n_threads=1, kernel=None):
         dtype = np.dtype(np.float64)
         candidates = eligible(covariance_type, mixture, dtype) or ["centred"]
     k, d = mixture.means.shape
-    best = min(
-        candidates,
-        key=lambda name: _cost.seconds(name, covariance_type.name, n_rows, d, k, dtype, n_threads),
-    )
-    return best, dtype
+    return _fastest(tuple(candidates), covariance_type.name, n_rows, d, k, dtype, n_threads), dtype
+
+
+@functools.lru_cache(maxsize=256)
+def _fastest(candidates, name, n_rows, d, k, dtype, n_threads):
+    """The kernel the cost model ranks first: a function of shapes alone."""
+    return min(candidates, key=lambda kernel: _cost.seconds(kernel, name, n_rows, d, k, dtype, n_threads))

@@ -5,13 +5,12 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._blocks import Backend, blas_threads
+from ._blocks import Backend, threads_for
 from ._fit import EM, Settings, fit
 from ._gaussian import FAMILIES, Mixture
 from ._gaussian_family import GaussianFamily
@@ -309,16 +308,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     def _settings(self):
         """How ``fit`` iterates, from this estimator's parameters."""
-        return Settings(
-            n_components=self.n_components,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            init_params=self.init_params,
-            acceleration=self.acceleration,
-            verbose=self.verbose,
-            verbose_interval=self.verbose_interval,
-        )
+        return Settings.of(self)
 
     # -- the fitted model ------------------------------------------------
 
@@ -369,7 +359,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     def _engine(self, fitting=False):
         """Passes of this mixture's family for one fit or one scoring."""
-        return EM(self._family(fitting), Backend(_n_threads(self.n_jobs)))
+        return EM(self._family(fitting), Backend(threads_for(self.n_jobs)))
 
     def _engine_and_data(self, X):
         check_is_fitted(self)
@@ -534,8 +524,3 @@ def fitted_state_kept_on_failure(estimator):
         vars(estimator).clear()
         vars(estimator).update(saved)
         raise
-
-
-def _n_threads(n_jobs):
-    """Threads for a fit: ``n_jobs``, or by default as many as BLAS may use."""
-    return blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)

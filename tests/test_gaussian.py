@@ -11,8 +11,11 @@ from sklearn_em._gaussian_family import GaussianFamily
 from .helpers import COVARIANCE_TYPES, dense_covariance, random_covariances
 
 
-@pytest.mark.parametrize("kernel", ["design", "centred"])
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize(
+    "covariance_type, kernel",
+    [(c, k) for c in COVARIANCE_TYPES for k in ("design", "centred")]
+    + [("diag", "origin"), ("spherical", "origin")],
+)
 def test_log_density_matches_scipy(covariance_type, kernel):
     rng = np.random.default_rng(0)
     k, d = 3, 4

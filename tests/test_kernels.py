@@ -25,6 +25,11 @@ def _problem(covariance_type, k=3, d=4, n=500, seed=0, offset=0.0):
     return family, mixture, X
 
 
+def _kernels_of(covariance_type):
+    diagonal = covariance_type in ("diag", "spherical")
+    return ("design", "centred", "origin") if diagonal else ("design", "centred")
+
+
 def _step(family, mixture, X, kernel, dtype=np.float64, backend=Backend()):
     em = EM(replace(family, kernel=kernel), backend)
     prepared = em.prepare(X.astype(dtype), mixture)
@@ -44,7 +49,7 @@ def test_both_kernels_give_the_row_by_row_step(covariance_type):
         family.reg_covar,
         1,
     )
-    for kernel in ("design", "centred"):
+    for kernel in _kernels_of(covariance_type):
         (loglik, update), _ = _step(family, mixture, X, kernel)
         assert loglik == pytest.approx(expected[3][0], rel=1e-12)
         np.testing.assert_allclose(update.weights, expected[0], rtol=1e-10)
@@ -57,15 +62,18 @@ def test_float32_kernels_agree_with_float64(covariance_type):
     family, mixture, X = _problem(covariance_type, seed=1)
     X = X.astype(np.float32)  # the same data for both dtypes
     (_, double), _ = _step(family, mixture, X, "centred", np.float64)
-    for kernel in ("design", "centred"):
+    for kernel in _kernels_of(covariance_type):
         (_, single), prepared = _step(family, mixture, X, kernel, np.float32)
         assert prepared.dtype == np.float32
         np.testing.assert_allclose(single.means, double.means, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(single.covariances, double.covariances, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("kernel", ["design", "centred"])
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize(
+    "covariance_type, kernel",
+    [(c, k) for c in COVARIANCE_TYPES for k in ("design", "centred")]
+    + [("diag", "origin"), ("spherical", "origin")],
+)
 def test_threads_change_only_rounding_and_repeats_are_identical(covariance_type, kernel):
     family, mixture, X = _problem(covariance_type, n=4000, seed=2)
     X[::17, 1] = np.nan  # the missing-value path too
@@ -86,7 +94,7 @@ def test_far_apart_components_leave_only_the_centred_kernel(covariance_type):
     family, mixture, _ = _problem(covariance_type)
     far = replace(mixture, means=mixture.means + np.array([[0.0], [1e7], [-1e7]]))
     assert "design" in eligible(family.type, mixture, np.float64)
-    assert eligible(family.type, far, np.float64) == ["centred"]
+    assert eligible(family.type, far, np.float64) == ["centred"]  # origin: too far from 0
     assert choose(family.type, far, np.float64, 10**6)[0] == "centred"
 
 

@@ -312,10 +312,13 @@ def test_reg_covar_does_not_compound_on_rows_with_little_observed(covariance_typ
     model = GaussianMixture(
         1, covariance_type=covariance_type, acceleration=acceleration, max_iter=30, tol=0
     ).fit(X)
-    assert np.all(np.diff(model.lower_bounds_) >= 0)
+    # Flat up to the rounding a pass may make on a variance of reg_covar at an
+    # offset of 2 (_kernels.ACCURACY): it no longer falls by ~1e-2 a pass.
+    trace = np.asarray(model.lower_bounds_)
+    assert np.all(np.diff(trace) >= -1e-9 * np.abs(trace[1:]))
     variances = np.atleast_1d(model.covariances_).reshape(-1)
     # Nine rows with nothing observed add nothing to the scatter of one point.
-    np.testing.assert_allclose(variances[variances > 1e-20], 1e-6, rtol=1e-9)
+    np.testing.assert_allclose(variances[variances > 1e-20], 1e-6, rtol=1e-8)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
