@@ -17,11 +17,12 @@ def pyplot():
     return plt
 
 
-def criterion_png(plt, criterion, name, best):
+def criterion_png(plt, criterion, name, best, keep=None):
     """The PNG bytes of the criterion curves, the chosen model marked.
 
     Each covariance type gets its own panel and y scale, so a type whose values lie far
-    from the others (often 'spherical') does not flatten them.
+    from the others (often 'spherical') does not flatten them. ``keep``, a list, receives
+    the figure open instead of closed (for a test to look at).
     """
     types = list(dict.fromkeys(criterion["covariance_type"]))
     fig, axes = plt.subplots(
@@ -55,5 +56,8 @@ def criterion_png(plt, criterion, name, best):
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
+    if keep is None:
+        plt.close(fig)
+    else:
+        keep.append(fig)
     return buffer.getvalue()
