@@ -123,7 +123,9 @@ def _bom_encoding(source):
 
 
 def _scan_as(source, encoding, sep):
-    ascii_compatible = "a,\n".encode(encoding) == b"a,\n"
+    # utf-8-sig is ASCII-compatible past its BOM, which its encoder writes
+    plain = "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
+    ascii_compatible = "a,\n".encode(plain) == b"a,\n"
     if ascii_compatible:
         layout = _scan_bytes(source, encoding, sep)
         if layout is not None:

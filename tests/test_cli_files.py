@@ -3,6 +3,7 @@
 Every refused run must leave the input's bytes as they were and no new file behind.
 """
 
+import io
 import os
 import signal
 import subprocess
@@ -350,21 +351,22 @@ def test_help_has_text_for_every_option_and_no_rest_markup():
     assert "``" not in parser.format_help()
 
 
-def _run(*argv, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "sklearn_em", *argv], capture_output=True, **kwargs
-    )
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip().startswith("sklearn-em 0.")
 
 
-def test_version_and_stdin_to_stdout(data):
-    assert _run("--version", text=True).stdout.strip().startswith("sklearn-em 0.")
-    result = _run(*CLUSTER, "-", "-o", "-", input=data.read_bytes())
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.decode().splitlines()
-    assert lines[0] == "label" and len(lines) == 61  # the criterion table went to stderr
-    assert b"<- best" in result.stderr
-    result = _run(*IMPUTE, "-", "-o", "-", input=data.read_bytes())
-    assert result.stdout.splitlines()[0] == b"x,y" and len(result.stdout.splitlines()) == 61
+@pytest.mark.parametrize("command", [CLUSTER, IMPUTE])
+def test_stdin_to_stdout(data, capsysbinary, monkeypatch, command):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.read_bytes())))
+    assert main([*command, "-", "-o", "-"]) == 0
+    captured = capsysbinary.readouterr()
+    lines = captured.out.decode().splitlines()
+    assert len(lines) == 61 and lines[0] == ("label" if command is CLUSTER else "x,y")
+    if command is CLUSTER:
+        assert b"<- best" in captured.err  # the criterion table goes to stderr instead
 
 
 def test_ctrl_c_is_one_line_exit_130_and_leaves_nothing(tmp_path):
@@ -413,13 +415,16 @@ def test_without_pandas_the_cli_says_how_to_install_it_and_demo_still_runs(data,
         "sys.meta_path.insert(0, NoPandas())\n"
         "from sklearn_em.__main__ import main\n"
     )
-    run = [sys.executable, "-c", block + "sys.exit(main(sys.argv[1:]))\n"]
-    result = subprocess.run(
-        [*run, "cluster", str(data), "-o", str(tmp_path / "o.csv")], capture_output=True, text=True
+    code = block + (
+        "assert main(['demo']) == 0\nsys.exit(main(['cluster', sys.argv[1], '-o', sys.argv[2]]))\n"
     )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(data), str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert "scikit-learn" in result.stdout  # the demo ran
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         'error: the command line needs pandas: pip install "sklearn-em[cli]"'
     )
-    result = subprocess.run([*run, "demo"], capture_output=True, text=True)
-    assert result.returncode == 0 and "scikit-learn" in result.stdout
