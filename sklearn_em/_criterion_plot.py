@@ -44,7 +44,8 @@ def criterion_png(plt, criterion, name, best, keep=None):
                 ha="center",
                 color="tab:red",
             )
-        ax.set_title(cov)
+        lowest = min(range(len(ks)), key=values.__getitem__)
+        ax.set_title(f"{cov}\nlowest {values[lowest]:.6g} at k={ks[lowest]}", fontsize=10)
         ax.set_xlabel("number of components")
         ax.set_xticks(ks if len(ks) <= 12 else ks[:: max(1, len(ks) // 10)])
         ax.margins(y=0.15)

@@ -190,6 +190,8 @@ def _scan_bytes(source, encoding, sep):
 
 
 def _decode(decoder, block, line_number, final):
+    if block.isascii():  # valid in every ASCII-compatible encoding; skip the decoding
+        return
     try:
         decoder.decode(block, final=final)
     except UnicodeDecodeError as error:
@@ -206,7 +208,7 @@ def _check_counts(source, block, header, line_number, start_line, blank):
         ends = np.append(ends, len(block))
     starts = np.concatenate([[0], ends[:-1] + 1])
     seps = np.flatnonzero(array == ord(sep))
-    counts = np.searchsorted(seps, ends) - np.searchsorted(seps, starts)
+    counts = np.diff(np.searchsorted(seps, ends), prepend=0)  # no separator is a newline
     numbers = line_number + 1 + np.arange(len(ends))
     for i in np.flatnonzero((counts != len(cells) - 1) & (numbers > start_line)):
         if not block[starts[i] : ends[i]].strip():

@@ -93,7 +93,10 @@ def test_criterion_plot_has_a_panel_per_covariance_type_and_marks_the_best():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     (fig,) = shown
     panels = fig.axes
-    assert [ax.get_title() for ax in panels] == ["full", "spherical"]
+    assert [ax.get_title() for ax in panels] == [
+        "full\nlowest 5 at k=2",
+        "spherical\nlowest 900 at k=2",
+    ]
     assert "lower is better" in panels[0].get_ylabel()
     # each panel scales to its own curve: spherical's 900-1000 do not flatten full's 5-10
     low, high = panels[0].get_ylim()
