@@ -428,3 +428,15 @@ def test_without_pandas_the_cli_says_how_to_install_it_and_demo_still_runs(data,
     assert result.stderr.strip().splitlines()[-1] == (
         'error: the command line needs pandas: pip install "sklearn-em[cli]"'
     )
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_blank_lines_are_skipped_and_written_back(tmp_path, newline):
+    rows = ["", "a", "1.5", "", "", "2.25", "   ", "4.0", "3.0", "1.0", "5.5", "2.5", "", ""]
+    data = tmp_path / "in.csv"
+    data.write_bytes(newline.join(rows).encode() + newline.encode())
+    out = tmp_path / "o.csv"
+    assert main([*IMPUTE, str(data), "-o", str(out)]) == 0
+    assert out.read_bytes() == data.read_bytes()  # one column, nothing missing: as it was
+    assert main([*CLUSTER, "--k", "1-2", str(data), "-o", str(out)]) == 0
+    assert len(out.read_bytes().splitlines()) == 1 + 7  # a label for each of 7 rows
