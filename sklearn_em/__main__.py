@@ -1,6 +1,7 @@
 """The command line: python -m sklearn_em {demo,cluster,impute}."""
 
 import contextlib
+import io
 import sys
 import time
 import warnings
@@ -116,7 +117,8 @@ def cluster(args):
         criterion=args.criterion,
         **_fit_options(args),
     )
-    _fit_showing_progress(selector, X)
+    n_types = 4 if args.covariance_type == "auto" else 1
+    _fit_showing_progress(selector, X, n_fits=n_types * len(args.k))
     _print_criterion(selector, args, sys.stderr if args.output == STDOUT else sys.stdout)
     _warn_about_selection(selector, args.k)
 
@@ -169,11 +171,54 @@ def _warn_about_selection(selector, ks):
         _say(f"warning: the best k is the smallest tried ({k}); try a range starting lower.")
 
 
-def _fit_showing_progress(estimator, X):
-    """Fit with the estimator's progress lines on stderr, then say how long it took."""
+class FitProgress(io.TextIOBase):
+    """The estimators' progress lines: a bar over the fits on a terminal, the lines otherwise.
+
+    Parameters
+    ----------
+    stream : text file
+        Where to show the progress (standard error).
+    n_fits : int
+        How many fits print a line starting "k=" (GaussianMixtureIC's candidates); with
+        fewer than two, or off a terminal, every line passes through as it is.
+    """
+
+    def __init__(self, stream, n_fits):
+        self.stream, self.n_fits, self.done, self.pending = stream, n_fits, 0, ""
+        self.bar = n_fits > 1 and stream.isatty()
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if not self.bar:
+                self.stream.write(line + "\n")
+                continue
+            self.done += line.startswith("k=")
+            filled = 20 * self.done // self.n_fits
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.n_fits} fits"
+                f"  {line[:40]:<40}"
+            )
+        self.stream.flush()
+        return len(text)
+
+    def finish(self):
+        if self.bar:
+            self.stream.write("\n")
+
+
+def _fit_showing_progress(estimator, X, n_fits=1):
+    """Fit with the estimator's progress on stderr, then say how long it took."""
     started = time.perf_counter()
-    with contextlib.redirect_stdout(sys.stderr):
-        estimator.fit(X)
+    progress = FitProgress(sys.stderr, n_fits)
+    try:
+        with contextlib.redirect_stdout(progress):
+            estimator.fit(X)
+    finally:
+        progress.finish()
     _say(
         f"fitted {type(estimator).__name__} to {X.shape[0]} rows in "
         f"{time.perf_counter() - started:.1f}s ({estimator.n_iter_} iterations of the kept fit)"

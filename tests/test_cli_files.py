@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from sklearn_em.__main__ import main
+from sklearn_em.__main__ import FitProgress, main
 from sklearn_em._cli_parser import build_parser
 from sklearn_em._output import write_outputs
 
@@ -440,3 +440,25 @@ def test_blank_lines_are_skipped_and_written_back(tmp_path, newline):
     assert out.read_bytes() == data.read_bytes()  # one column, nothing missing: as it was
     assert main([*CLUSTER, "--k", "1-2", str(data), "-o", str(out)]) == 0
     assert len(out.read_bytes().splitlines()) == 1 + 7  # a label for each of 7 rows
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    lines = ["k=1 full: bic 3.0", "k=2 full: bic 2.0", "k=3 full: bic 2.5", "k=4 full: bic 4.0"]
+    for stream, expect_bar in [(_Terminal(), True), (io.StringIO(), False)]:
+        progress = FitProgress(stream, n_fits=4)
+        for line in lines:
+            progress.write(line[:5])  # lines arrive in pieces
+            progress.write(line[5:] + "\n")
+        progress.finish()
+        shown = stream.getvalue()
+        if expect_bar:
+            assert "\n" not in shown[:-1] and shown.count("\r") == 4
+            assert "[##########..........] 2/4 fits" in shown
+            assert "[####################] 4/4 fits" in shown
+        else:
+            assert shown == "\n".join(lines) + "\n"
