@@ -101,6 +101,10 @@ def cluster(args):
     check_outputs([args.output] + ([args.plot] if args.plot else []), [args.data])
     plt = pyplot() if args.plot else None
     table = _read(args)
+    if table.id_name is not None and table.id_name in ("label", *_proba_names(max(args.k))):
+        raise InputError(
+            f"--id-column {table.id_name!r} has the name of an output column; rename it."
+        )
     if max(args.k) > len(table.values):
         raise InputError(
             f"--k goes up to {max(args.k)} components but {table.source.name} has "
@@ -125,8 +129,8 @@ def cluster(args):
     columns = {table.id_name: table.ids} if table.id_name else {}
     columns["label"] = selector.labels_
     if args.proba:
-        for k, p in enumerate(selector.predict_proba(X).T):
-            columns[f"p{k}"] = p
+        proba = selector.predict_proba(X).T
+        columns.update(zip(_proba_names(len(proba)), proba, strict=True))
     writers = {args.output: columns_writer(table, columns)}
     if plt is not None:
         png = criterion_png(plt, selector.criterion_, args.criterion, selector.best_params_)
@@ -135,6 +139,10 @@ def cluster(args):
     for path in writers:
         if path != STDOUT:
             _say(f"wrote {path}")
+
+
+def _proba_names(n_components):
+    return [f"p{k}" for k in range(n_components)]
 
 
 def _print_criterion(selector, args, out):

@@ -282,6 +282,15 @@ def test_id_column_columns_and_drop(tmp_path, capsys):
     assert adjusted_rand_score(np.arange(60) % 3, labels) > 0.9
     assert main([*IMPUTE, str(data), "--columns", "x,y", "-o", str(out)]) == 0
     assert out.read_text() == data.read_text()  # nothing missing: every byte as it was
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(data.read_text().replace("name,", "label,", 1))
+    _refused(
+        capsys,
+        [*CLUSTER, renamed, "--id-column", "label", "--drop", "kind", "-o", out],
+        tmp_path,
+        renamed,
+        "has the name of an output column",
+    )
     _refused(
         capsys,
         [*CLUSTER, data, "--columns", "x,nope", "-o", out],
