@@ -109,5 +109,8 @@ def write(package, spec):
 
 
 if __name__ == "__main__":
+    # scikit-learn's experimental estimators are public once enabled
+    importlib.import_module("sklearn.experimental.enable_iterative_imputer")
+    importlib.import_module("sklearn.experimental.enable_halving_search_cv")
     for package, spec in PROJECTS.items():
         write(package, spec)
