@@ -471,3 +471,34 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
             assert "[####################] 4/4 fits" in shown
         else:
             assert shown == "\n".join(lines) + "\n"
+
+
+def test_quoted_fields_and_utf16_go_through_the_csv_module(tmp_path, capsys):
+    data = tmp_path / "q.csv"
+    rows = [
+        f'"id {i}, x",{a:.4f},{"" if i == 3 else f"{b:.4f}"}'
+        for i, (a, b) in enumerate(_clusters())
+    ]
+    data.write_text('name,"x",y\n' + "\n".join(rows) + "\n")
+    out = tmp_path / "o.csv"
+    assert main([*IMPUTE, str(data), "--id-column", "name", "-o", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert (
+        lines[1] == rows[0]
+        and lines[4].startswith('"id 3, x",')
+        and np.isfinite(float(lines[4].split(",")[-1]))
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text('name,"x",y\n' + rows[0] + '\n"a",1\n')
+    _refused(capsys, [*IMPUTE, bad, "-o", out], tmp_path, bad, "line 3: 2 cells")
+
+    wide = tmp_path / "u16.csv"
+    wide.write_bytes(
+        _csv(_clusters(), header="x;y", sep=";", newline="\r\n", gaps={(1, 1)})
+        .decode()
+        .encode("utf-16")
+    )
+    assert main([*IMPUTE, str(wide), "-o", str(out)]) == 0
+    text = out.read_bytes().decode("utf-16")
+    assert text.startswith("x;y\r\n") and text.count("\r\n") == 61
+    assert np.isfinite(float(text.split("\r\n")[2].split(";")[1]))
