@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import os
 import sys
 import time
 import warnings
@@ -296,6 +297,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         _say("interrupted; no output was written.")
         return 130
+    except BrokenPipeError:  # the reader of standard output went away (| head, say)
+        sys.stdout = open(os.devnull, "w")  # so that the exit flushes nowhere, quietly
+        return 1
+    except OSError as error:  # a disk full or a file gone while writing
+        where = f"{error.filename}: " if error.filename else ""
+        _say(f"error: {where}{error.strerror or error}; no output was written.")
+        return 1
     return 0
 
 
