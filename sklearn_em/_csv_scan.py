@@ -89,11 +89,12 @@ def scan(source, *, sep=None, encoding=None):
                 )
             return layout
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding).name
     except LookupError:
         raise InputError(f"--encoding {encoding!r} is not an encoding Python knows.") from None
     try:
-        return _scan_as(source, encoding, sep)
+        # UTF-8 is read as utf-8-sig, which drops a BOM from the first column's name
+        return _scan_as(source, "utf-8-sig" if codec == "utf-8" else encoding, sep)
     except UnicodeDecodeError as error:
         raise InputError(
             f"{source.name}, line {error.line}: not valid {encoding} (byte "

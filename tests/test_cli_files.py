@@ -227,6 +227,10 @@ def test_encodings_bom_and_line_endings(tmp_path, capsys):
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + body.replace("\r\n", "\n").encode())
     assert main([*CLUSTER, str(bom), "--id-column", "größe", "-o", str(out)]) == 0
+    assert (
+        main([*CLUSTER, str(bom), "--encoding", "UTF8", "--id-column", "größe", "-o", str(out)])
+        == 0
+    )
     labels = out.read_bytes()
     # the name is read without its BOM; the output keeps the input's BOM and LF endings
     assert labels.startswith(b"\xef\xbb\xbf" + "größe,label\n".encode()) and b"\r" not in labels
