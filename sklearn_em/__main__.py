@@ -14,7 +14,7 @@ import numpy as np
 from ._cli_parser import build_parser
 from ._criterion_plot import criterion_png, pyplot
 from ._output import STDOUT, check_outputs, columns_writer, completed_writer, write_outputs
-from ._table import InputError, open_source, read_table
+from ._table import InputError, import_pandas, open_source, read_table
 
 TRUE_MIXTURE = {"weights": (0.6, 0.4), "means": (2.0, 9.0), "stds": (4.0, 2.0)}
 
@@ -65,6 +65,7 @@ def _say(message):
 
 def _read(args):
     """Read the input table named by ``args``, saying so on stderr."""
+    import_pandas()  # before reading standard input, if pandas is missing
     source = open_source(args.data)
     _say(f"reading {source.name} ...")
     started = time.perf_counter()
