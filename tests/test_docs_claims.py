@@ -23,3 +23,17 @@ def test_held_out_bic_picks_one_component_where_training_bic_picks_two():
         GaussianMixture(random_state=0), grid, scoring=bic_scorer, cv=[(everything, everything)]
     )
     assert training.fit(X).best_params_ == {"n_components": 2}
+
+
+def test_the_documented_missing_markers_are_missing():
+    from pathlib import Path
+
+    from sklearn_em._table import Source, read_table
+
+    guide = (Path(__file__).parents[1] / "docs/user_guide/command_line.rst").read_text()
+    listed = guide[guide.index("pandas' markers:") : guide.index(". Any")]
+    markers = [m for m in listed.split("``")[1::2]]
+    assert len(markers) == 18
+    body = "x,y\n" + "".join(f"{i},{m}\n" for i, m in enumerate(markers)) + "99,1\n"
+    table = read_table(Source("markers.csv", data=body.encode()))
+    assert np.isnan(table.values[:-1, 1]).all() and table.values[-1, 1] == 1
