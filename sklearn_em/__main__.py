@@ -103,13 +103,14 @@ def cluster(args):
     check_outputs([args.output] + ([args.plot] if args.plot else []), [args.data])
     plt = pyplot() if args.plot else None
     table = _read(args)
-    if table.id_name is not None and table.id_name in ("label", *_proba_names(max(args.k))):
+    ks = args.k or list(range(1, min(9, len(table.values)) + 1))
+    if table.id_name is not None and table.id_name in ("label", *_proba_names(max(ks))):
         raise InputError(
             f"--id-column {table.id_name!r} has the name of an output column; rename it."
         )
-    if max(args.k) > len(table.values):
+    if max(ks) > len(table.values):
         raise InputError(
-            f"--k goes up to {max(args.k)} components but {table.source.name} has "
+            f"--k goes up to {max(ks)} components but {table.source.name} has "
             f"{len(table.values)} rows; lower --k."
         )
     X = table.values
@@ -118,15 +119,15 @@ def cluster(args):
 
         X = StandardScaler().fit_transform(X)
     selector = GaussianMixtureIC(
-        args.k,
+        ks,
         covariance_type="all" if args.covariance_type == "auto" else args.covariance_type,
         criterion=args.criterion,
         **_fit_options(args),
     )
     n_types = 4 if args.covariance_type == "auto" else 1
-    _fit_showing_progress(selector, X, n_fits=n_types * len(args.k))
+    _fit_showing_progress(selector, X, n_fits=n_types * len(ks))
     _print_criterion(selector, args, sys.stderr if args.output == STDOUT else sys.stdout)
-    _warn_about_selection(selector, args.k)
+    _warn_about_selection(selector, ks, len(X))
 
     columns = {table.id_name: table.ids} if table.id_name else {}
     columns["label"] = selector.labels_
@@ -161,7 +162,7 @@ def _print_criterion(selector, args, out):
         print(f"{k:>4}  {cov:<10}  {value:14.3f}{mark}", file=out)
 
 
-def _warn_about_selection(selector, ks):
+def _warn_about_selection(selector, ks, n_rows):
     criterion, best = selector.criterion_, selector.best_params_
     if not selector.best_estimator_.converged_:
         _say(
@@ -172,10 +173,12 @@ def _warn_about_selection(selector, ks):
     if unconverged:
         _say(f"warning: {unconverged} of {len(criterion['converged'])} fits did not converge.")
     k = best["n_components"]
-    if len(ks) > 1 and k == max(ks):
+    if len(ks) > 1 and k == max(ks) and k >= n_rows:
+        _say(f"warning: the best k is {k}, one component per row: too few rows to choose k.")
+    elif len(ks) > 1 and k == max(ks):
         _say(
             f"warning: the best k is the largest tried ({k}); the criterion may fall further. "
-            f"Try a wider range, e.g. --k {min(ks)}-{2 * k}."
+            f"Try a wider range, e.g. --k {min(ks)}-{min(2 * k, n_rows)}."
         )
     elif len(ks) > 1 and k == min(ks) > 1:
         _say(f"warning: the best k is the smallest tried ({k}); try a range starting lower.")

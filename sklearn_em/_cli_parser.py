@@ -174,9 +174,9 @@ def build_parser():
     clusters.add_argument(
         "--k",
         type=_component_range,
-        default=list(range(1, 10)),
+        default=None,
         metavar="K|LOW-HIGH",
-        help="number of components to try, K or LOW-HIGH (default 1-9)",
+        help="number of components to try, K or LOW-HIGH (default 1-9, at most one per row)",
     )
     _add_fit_options(clusters, ["full", "tied", "diag", "spherical", "auto"], "full")
     clusters.add_argument(

@@ -506,3 +506,13 @@ def test_quoted_fields_and_utf16_go_through_the_csv_module(tmp_path, capsys):
     text = out.read_bytes().decode("utf-16")
     assert text.startswith("x;y\r\n") and text.count("\r\n") == 61
     assert np.isfinite(float(text.split("\r\n")[2].split(";")[1]))
+
+
+def test_the_default_k_range_stops_at_the_number_of_rows(tmp_path, capsys):
+    data = tmp_path / "in.csv"
+    data.write_text("x\n1\n2\n5\n")
+    assert main(["cluster", str(data), "-o", str(tmp_path / "o.csv")]) == 0
+    captured = capsys.readouterr()
+    assert [line.split()[0] for line in captured.out.splitlines()[1:]] == ["1", "2", "3"]
+    best = next(line.split()[0] for line in captured.out.splitlines() if "<- best" in line)
+    assert ("one component per row" in captured.err) == (best == "3")

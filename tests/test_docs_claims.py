@@ -32,7 +32,7 @@ def test_the_documented_missing_markers_are_missing():
 
     guide = (Path(__file__).parents[1] / "docs/user_guide/command_line.rst").read_text()
     listed = guide[guide.index("pandas' markers:") : guide.index(". Any")]
-    markers = [m for m in listed.split("``")[1::2]]
+    markers = listed.split("``")[1::2]
     assert len(markers) == 18
     body = "x,y\n" + "".join(f"{i},{m}\n" for i, m in enumerate(markers)) + "99,1\n"
     table = read_table(Source("markers.csv", data=body.encode()))
