@@ -52,11 +52,11 @@ def _names(text):
 
 
 INPUT_HELP = """\
-Input: a CSV file, or - for standard input. The separator (one of , ; tab |) and
-the encoding (UTF-8, a BOM's, else cp1252 with a warning) are found from the file
-unless given. Missing cells are empty or one of pandas' missing-value markers
-(NA, N/A, NaN, nan, null, NULL, None, #N/A, <NA>, ...). Every row must have one cell
-per column.
+Input: a CSV file, or - for standard input. The separator (one of , ; tab |)
+and the encoding (UTF-8, a BOM's, else cp1252 with a warning) are found from
+the file unless given. Missing cells are empty or one of pandas' markers (NA,
+N/A, NaN, nan, null, NULL, None, #N/A, <NA>, ...). Every row must have one
+cell per column.
 """
 
 CLUSTER_EXAMPLES = """\
@@ -117,18 +117,21 @@ def _add_fit_options(parser, covariance_types, default_covariance):
     parser.add_argument(
         "--max-iter",
         type=_positive,
+        metavar="N",
         default=100,
         help="at most this many EM iterations per fit (default 100)",
     )
     parser.add_argument(
         "--n-init",
         type=_positive,
+        metavar="N",
         default=1,
         help="fits from this many starts, the best kept (default 1)",
     )
     parser.add_argument(
         "--random-state",
         type=int,
+        metavar="SEED",
         default=0,
         help="seed for the starts (and draws); the same seed gives the same output (default 0)",
     )
