@@ -31,13 +31,13 @@ def check_outputs(outputs, inputs):
         if output == STDOUT:
             key = STDOUT
         else:
-            _check_writable(Path(output))
             key = os.path.realpath(output)
             for given in inputs:
                 if given != STDOUT and _same_file(output, given):
                     raise InputError(
                         f"{output}: is the input file {given}; write the output elsewhere."
                     )
+            _check_writable(Path(output))
         if key in seen:
             raise InputError(f"{output}: named for two outputs ({seen[key]} too).")
         seen[key] = output
