@@ -1,9 +1,13 @@
 """EMImputer: fills missing values from a NaN-aware Gaussian mixture."""
 
+import warnings
+from numbers import Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._blocks import map_blocks
@@ -27,6 +31,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         The number of mixture components.
+
+    missing_values : int, float or np.nan, default=np.nan
+        The placeholder of a missing value, as in scikit-learn's imputers.
+        With a number, NaN in ``X`` is an error (it would be neither data nor
+        missing).
 
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         The form of the component covariances; see
@@ -62,13 +71,24 @@ class EMImputer(TransformerMixin, BaseEstimator):
         distribution (a component chosen by its responsibility, then its
         conditional Gaussian) instead of filling in the expectation.
 
+    min_value : float or array-like of shape (n_features,), default=-np.inf
+        The smallest value an imputation may take, for every feature or per
+        feature. Expectations and posterior draws below it are set to it
+        (clipped, so a draw can land exactly on the bound); observed values
+        are never changed.
+
+    max_value : float or array-like of shape (n_features,), default=np.inf
+        The largest value an imputation may take; as ``min_value``.
+
     add_indicator : bool, default=False
         If True, append a :class:`~sklearn.impute.MissingIndicator` of the
         features that had missing values during ``fit``.
 
     keep_empty_features : bool, default=False
-        If True, features with no observed value during ``fit`` are kept and
-        filled with 0; otherwise they are dropped.
+        If True, features with no observed value during ``fit`` are kept:
+        their missing values become 0 (within the bounds) and their observed
+        values stay. Otherwise they are dropped, with a warning, as
+        :class:`~sklearn.impute.SimpleImputer` does.
 
     verbose : int, default=0
         The verbosity of the mixture's fit.
@@ -89,8 +109,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The names of the features seen during ``fit``, when they are all
         strings.
 
-    indicator_ : MissingIndicator
-        The indicator of missing values, when ``add_indicator`` is True.
+    indicator_ : MissingIndicator or None
+        The indicator of missing values when ``add_indicator`` is True, else
+        None.
 
     See Also
     --------
@@ -111,7 +132,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **EM_PARAMETER_CONSTRAINTS,
+        "missing_values": [MissingValues(numeric_only=True)],
         "sample_posterior": ["boolean"],
+        "min_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
+        "max_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
     }
@@ -120,6 +144,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self,
         n_components=1,
         *,
+        missing_values=np.nan,
         covariance_type="full",
         tol=1e-3,
         reg_covar=1e-6,
@@ -129,11 +154,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
         acceleration="squarem",
         random_state=None,
         sample_posterior=False,
+        min_value=-np.inf,
+        max_value=np.inf,
         add_indicator=False,
         keep_empty_features=False,
         verbose=0,
     ):
         self.n_components = n_components
+        self.missing_values = missing_values
         self.covariance_type = covariance_type
         self.tol = tol
         self.reg_covar = reg_covar
@@ -143,6 +171,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self.acceleration = acceleration
         self.random_state = random_state
         self.sample_posterior = sample_posterior
+        self.min_value = min_value
+        self.max_value = max_value
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
         self.verbose = verbose
@@ -154,7 +184,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data with NaN where a value is missing.
+            Data with ``missing_values`` where a value is missing.
 
         y : Ignored
             Not used, present for API consistency.
@@ -164,17 +194,20 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self : EMImputer
             The fitted imputer.
         """
-        X = validate_with_nan(self, X)
-        observed_features = ~np.isnan(X).all(axis=0)
-        self._observed = observed_features
+        X, missing = self._validated(X, reset=True)
+        self._bounds()  # bad bounds fail at fit, not at the first transform
+        self._empty_features = missing.all(axis=0)
+        self.indicator_ = None
+        if self.add_indicator:
+            marker = np.nan if _marks_nan(self.missing_values) else self.missing_values
+            self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
         self.mixture_ = None
         self.n_iter_ = 0
-        if observed_features.any():
-            modelled = X if observed_features.all() else X[:, observed_features]
-            self.mixture_ = mixture_with_settings_of(self).fit(modelled)
+        modelled = ~self._empty_features
+        if modelled.any():
+            X = _with_nan_where_missing(X, missing, modelled)
+            self.mixture_ = mixture_with_settings_of(self).fit(X)
             self.n_iter_ = self.mixture_.n_iter_
-        if self.add_indicator:
-            self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
         return self
 
     def transform(self, X):
@@ -183,35 +216,88 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data with NaN where a value is missing.
+            Data with ``missing_values`` where a value is missing.
 
         Returns
         -------
         X_imputed : ndarray of shape (n_samples, n_features_out)
-            ``X`` with every NaN filled, in the dtype of ``X``; features with
-            no observed value during ``fit`` are dropped unless
-            ``keep_empty_features``, and the indicator columns follow when
-            ``add_indicator``.
+            ``X`` with every missing value filled, in the dtype of ``X``;
+            features with no observed value during ``fit`` are dropped (with
+            a warning) unless ``keep_empty_features``, and the indicator
+            columns follow when ``add_indicator``.
         """
         check_is_fitted(self, "n_iter_")
-        X = validate_with_nan(self, X, reset=False, copy=True)
+        X, missing = self._validated(X, reset=False)
+        lower, upper = self._bounds()
         kept = self._kept_features()
-        observed = self._observed
-        out = X[:, kept] if not kept.all() else X
-        modelled = observed[kept]
+        self._warn_of_dropped_features()
+        out = _with_nan_where_missing(X, missing, kept)
+        modelled = ~self._empty_features[kept]
+        lower, upper = lower[kept], upper[kept]
         if self.mixture_ is not None:
-            out[:, modelled] = self._impute(X[:, observed])
-        out[:, ~modelled] = 0.0
-        if self.add_indicator:
+            columns = out if modelled.all() else out[:, modelled]
+            self._impute(columns, lower[modelled], upper[modelled])
+            out[:, modelled] = columns
+        if not modelled.all():
+            # Features empty at fit have nothing to condition on: 0, within bounds.
+            empty = out[:, ~modelled]
+            fill = np.clip(0.0, lower[~modelled], upper[~modelled])
+            out[:, ~modelled] = np.where(np.isnan(empty), fill, empty)
+        if self.indicator_ is not None:
             out = np.hstack([out, self.indicator_.transform(X).astype(out.dtype)])
         return out
 
-    def _impute(self, X):
-        """``X`` with its NaN filled; rows without NaN are untouched."""
+    def _validated(self, X, reset):
+        """``X`` as a float array, and where its values are missing."""
+        X = validate_with_nan(self, X, reset=reset)
+        marker = self.missing_values
+        if _marks_nan(marker):
+            return X, np.isnan(X)
+        if np.isinf(marker):
+            raise ValueError(
+                f"missing_values={marker} is not supported: infinity is not data. "
+                "Replace it with NaN in X and use missing_values=np.nan."
+            )
+        if np.isnan(X).any():
+            raise ValueError(
+                f"X holds NaN, but missing_values={marker!r} marks the missing values, "
+                "so NaN is neither data nor missing. Set missing_values=np.nan, or "
+                f"replace NaN by {marker!r}."
+            )
+        return X, X == marker
+
+    def _bounds(self):
+        """``min_value`` and ``max_value`` as arrays of shape (n_features_in_,)."""
+        lower = _as_bound(self.min_value, "min_value", -np.inf, self.n_features_in_)
+        upper = _as_bound(self.max_value, "max_value", np.inf, self.n_features_in_)
+        crossed = np.flatnonzero(lower > upper)
+        if crossed.size:
+            raise ValueError(
+                f"min_value exceeds max_value for feature(s) {crossed.tolist()}: "
+                "each lower bound must be at most its upper bound."
+            )
+        return lower, upper
+
+    def _warn_of_dropped_features(self):
+        if self.keep_empty_features or not self._empty_features.any():
+            return
+        empty = np.flatnonzero(self._empty_features)
+        if hasattr(self, "feature_names_in_"):
+            empty = self.feature_names_in_[empty]
+        warnings.warn(
+            f"Skipping features without any observed values: {empty}. A feature needs "
+            "at least one observed value during fit to be imputed; pass "
+            "keep_empty_features=True to keep it (filled with 0).",
+            UserWarning,
+            stacklevel=4,  # past transform and scikit-learn's set_output wrapper
+        )
+
+    def _impute(self, X, lower, upper):
+        """Fill the NaN of ``X`` in place, within the bounds; other cells stay as they are."""
         missing = np.isnan(X)
         incomplete = np.flatnonzero(missing.any(axis=1))
         if incomplete.size == 0:
-            return X
+            return
         mixture = self.mixture_
         engine = mixture._engine()
         model = mixture._mixture()
@@ -224,17 +310,18 @@ class EMImputer(TransformerMixin, BaseEstimator):
             resp = cond.log_prob
             normalise_log_responsibilities(resp)
             if rng is None:
-                return np.einsum("nk,knd->nd", resp, cond.means) + shift
-            return cond.draw(_choose_components(resp, rng), rng) + shift
+                values = np.einsum("nk,knd->nd", resp, cond.means) + shift
+            else:
+                values = cond.draw(_choose_components(resp, rng), rng) + shift
+            return np.clip(values, lower, upper)
 
         filled = np.concatenate(map_blocks(fill, slices))
         X[incomplete] = np.where(missing[incomplete], filled, X[incomplete])
-        return X
 
     def _kept_features(self):
         if self.keep_empty_features:
             return np.ones(self.n_features_in_, dtype=bool)
-        return self._observed
+        return ~self._empty_features
 
     def get_feature_names_out(self, input_features=None):
         """The names of the output features.
@@ -262,6 +349,35 @@ class EMImputer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _marks_nan(marker):
+    """Whether ``missing_values`` means NaN (NaN itself, or pandas' NA)."""
+    # MissingValues(numeric_only=True) lets through numbers and pd.NA only.
+    return not isinstance(marker, Real) or np.isnan(marker)
+
+
+def _with_nan_where_missing(X, missing, columns):
+    """A new array of ``X[:, columns]`` with NaN in its missing cells."""
+    out = X[:, columns]  # boolean indexing copies, even when every column is kept
+    out[missing[:, columns]] = np.nan
+    return out
+
+
+def _as_bound(value, name, default, n_features):
+    if value is None:
+        value = default
+    bound = np.asarray(value, dtype=np.float64)
+    if np.isnan(bound).any():
+        raise ValueError(f"{name} holds NaN; use -np.inf or np.inf for no bound.")
+    if bound.ndim == 0:
+        return np.full(n_features, float(bound))
+    if bound.shape != (n_features,):
+        raise ValueError(
+            f"{name} must be a number or an array of shape ({n_features},), one bound "
+            f"per feature seen during fit; got shape {bound.shape}."
+        )
+    return bound
 
 
 def _choose_components(resp, rng):
