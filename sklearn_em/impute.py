@@ -1,21 +1,21 @@
 """EMImputer: fills missing values from a NaN-aware Gaussian mixture."""
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, MissingValues
+from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._blocks import map_blocks
-from ._em import normalise_log_responsibilities
+from ._bootstrap import bootstrap_mixture
+from ._filling import fill_missing
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
-# Rows of one transform block: conditional means take (k, rows, d) floats.
-_BLOCK_VALUES = 2**20
+_MAX_SEED = np.iinfo(np.int32).max
 
 
 class EMImputer(TransformerMixin, BaseEstimator):
@@ -67,9 +67,15 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Give different seeds to get several multiple imputations.
 
     sample_posterior : bool, default=False
-        If True, draw each row's missing values from their conditional
-        distribution (a component chosen by its responsibility, then its
-        conditional Gaussian) instead of filling in the expectation.
+        If True, ``fit`` also draws the parameters (EM on a bootstrap
+        resample of the rows, started from ``mixture_``: see
+        ``posterior_mixture_``), and ``transform`` draws each row's missing
+        values under them (a component chosen by its responsibility, then
+        its conditional Gaussian) instead of filling in the expectation.
+        One fit with each of several ``random_state`` values, or one call of
+        :meth:`fit_transform_multiple`, gives proper multiple imputations:
+        their spread carries the uncertainty of the parameters as well as
+        that of the missing values.
 
     min_value : float or array-like of shape (n_features,), default=-np.inf
         The smallest value an imputation may take, for every feature or per
@@ -96,8 +102,16 @@ class EMImputer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     mixture_ : GaussianMixture
-        The mixture fitted to the non-empty features, or None when every
-        feature is empty.
+        The mixture fitted by EM to the non-empty features (the maximum
+        likelihood estimate), or None when every feature is empty. The
+        expectations are taken under it.
+
+    posterior_mixture_ : GaussianMixture or None
+        With ``sample_posterior``, one draw of the parameters: the mixture
+        refitted to a bootstrap resample of the rows (seeded by
+        ``random_state``), under which ``transform`` draws. None otherwise,
+        and then draws (if ``sample_posterior`` is set after ``fit``) are
+        taken under ``mixture_``, with the parameters held fixed.
 
     n_iter_ : int
         The number of EM passes of the mixture's fit.
@@ -194,6 +208,54 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self : EMImputer
             The fitted imputer.
         """
+        modelled = self._fit(X)
+        if self.sample_posterior and self.mixture_ is not None:
+            seed = check_random_state(self.random_state).randint(_MAX_SEED)
+            rng = np.random.RandomState(seed)
+            self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, rng)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_multiple(self, X, n_imputations=5):
+        """Fit, then make ``n_imputations`` completed copies of ``X`` (proper multiple imputation).
+
+        Each copy draws the parameters anew, by EM on a bootstrap resample
+        of the rows started from the fitted ``mixture_`` (few passes each),
+        then draws the missing values under them, as
+        ``sample_posterior=True`` does for one copy. Analyse each copy and
+        pool the results with :func:`pool_estimates`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with ``missing_values`` where a value is missing.
+
+        n_imputations : int, default=5
+            The number of completed copies.
+
+        Returns
+        -------
+        imputations : list of ndarray of shape (n_samples, n_features_out)
+            The completed copies, each as ``transform`` returns it (a
+            DataFrame under ``set_output(transform="pandas")``).
+        """
+        if not isinstance(n_imputations, Integral) or n_imputations < 1:
+            raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
+        modelled = self._fit(X)
+        self._warn_of_dropped_features()
+        rng = check_random_state(self.random_state)
+        imputations = []
+        for _ in range(n_imputations):
+            bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
+            mixture = self.mixture_
+            if mixture is not None:
+                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng)
+            completed = self._transform(X, mixture, draw_rng)
+            imputations.append(_wrap_data_with_container("transform", completed, X, self))
+        return imputations
+
+    def _fit(self, X):
+        """Fit every attribute; the modelled columns of ``X``, NaN where missing."""
         X, missing = self._validated(X, reset=True)
         self._bounds()  # bad bounds fail at fit, not at the first transform
         self._empty_features = missing.all(axis=0)
@@ -201,14 +263,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
         if self.add_indicator:
             marker = np.nan if _marks_nan(self.missing_values) else self.missing_values
             self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
-        self.mixture_ = None
+        self.mixture_ = self.posterior_mixture_ = None
         self.n_iter_ = 0
         modelled = ~self._empty_features
+        X = _with_nan_where_missing(X, missing, modelled)
         if modelled.any():
-            X = _with_nan_where_missing(X, missing, modelled)
             self.mixture_ = mixture_with_settings_of(self).fit(X)
             self.n_iter_ = self.mixture_.n_iter_
-        return self
+        return X
 
     def transform(self, X):
         """Fill the missing values of ``X``.
@@ -227,16 +289,24 @@ class EMImputer(TransformerMixin, BaseEstimator):
             columns follow when ``add_indicator``.
         """
         check_is_fitted(self, "n_iter_")
+        self._warn_of_dropped_features()
+        if not self.sample_posterior:
+            return self._transform(X, self.mixture_, None)
+        drawn = self.posterior_mixture_
+        mixture = self.mixture_ if drawn is None else drawn
+        return self._transform(X, mixture, check_random_state(self.random_state))
+
+    def _transform(self, X, mixture, random_state):
+        """``X`` filled under ``mixture``: expectations, or draws from ``random_state``."""
         X, missing = self._validated(X, reset=False)
         lower, upper = self._bounds()
         kept = self._kept_features()
-        self._warn_of_dropped_features()
         out = _with_nan_where_missing(X, missing, kept)
         modelled = ~self._empty_features[kept]
         lower, upper = lower[kept], upper[kept]
-        if self.mixture_ is not None:
+        if mixture is not None:
             columns = out if modelled.all() else out[:, modelled]
-            self._impute(columns, lower[modelled], upper[modelled])
+            fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
             out[:, modelled] = columns
         if not modelled.all():
             # Features empty at fit have nothing to condition on: 0, within bounds.
@@ -289,34 +359,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
             "at least one observed value during fit to be imputed; pass "
             "keep_empty_features=True to keep it (filled with 0).",
             UserWarning,
-            stacklevel=4,  # past transform and scikit-learn's set_output wrapper
+            stacklevel=4,  # past the public method and scikit-learn's wrapper of it
         )
-
-    def _impute(self, X, lower, upper):
-        """Fill the NaN of ``X`` in place, within the bounds; other cells stay as they are."""
-        missing = np.isnan(X)
-        incomplete = np.flatnonzero(missing.any(axis=1))
-        if incomplete.size == 0:
-            return
-        mixture = self.mixture_
-        engine = mixture._engine()
-        model = mixture._mixture()
-        rng = check_random_state(self.random_state) if self.sample_posterior else None
-        step = max(1, _BLOCK_VALUES // (model.n_components * X.shape[1]))
-        slices = [slice(i, i + step) for i in range(0, incomplete.size, step)]
-
-        def fill(rows):
-            cond, shift = engine.conditionals(X[incomplete[rows]], model)
-            resp = cond.log_prob
-            normalise_log_responsibilities(resp)
-            if rng is None:
-                values = np.einsum("nk,knd->nd", resp, cond.means) + shift
-            else:
-                values = cond.draw(_choose_components(resp, rng), rng) + shift
-            return np.clip(values, lower, upper)
-
-        filled = np.concatenate(map_blocks(fill, slices))
-        X[incomplete] = np.where(missing[incomplete], filled, X[incomplete])
 
     def _kept_features(self):
         if self.keep_empty_features:
@@ -378,10 +422,3 @@ def _as_bound(value, name, default, n_features):
             f"per feature seen during fit; got shape {bound.shape}."
         )
     return bound
-
-
-def _choose_components(resp, rng):
-    """One component per row, drawn with probabilities ``resp``."""
-    cumulative = np.cumsum(resp, axis=1)
-    u = rng.uniform(size=(resp.shape[0], 1)) * cumulative[:, -1:]
-    return np.minimum((cumulative < u).sum(axis=1), resp.shape[1] - 1)
