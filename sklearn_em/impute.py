@@ -7,12 +7,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, MissingValues
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._bootstrap import bootstrap_mixture
 from ._filling import fill_missing
+from ._gaussian import FAMILIES
+from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -25,21 +27,33 @@ class EMImputer(TransformerMixin, BaseEstimator):
     (each row contributes through the marginal density of its observed
     values), and each missing value becomes its conditional expectation given
     the observed values of its row. With one component this is the classic
-    multivariate-normal EM imputer. Observed values are never changed.
+    multivariate-normal EM imputer; by default the number of components and
+    the covariance type are chosen by how well each candidate re-imputes
+    observed values hidden from it. Observed values are never changed.
 
     Parameters
     ----------
-    n_components : int, default=1
-        The number of mixture components.
+    n_components : int or 'auto', default='auto'
+        The number of mixture components. 'auto' chooses it, with the
+        covariance type, by overimputation: 10% of the observed cells are
+        hidden, each candidate mixture is fitted to what is left and imputes
+        them back, and the candidate with the smallest error (RMSE in each
+        column's standard deviations) is refitted to all the data, starting
+        from its fit to the rest. With both 'auto' the candidates are one
+        full Gaussian (the classic EM imputer), two full or tied components
+        and three tied ones; a candidate needs 20 rows per component, and
+        with fewer than 30 cells to hide, one full Gaussian is used
+        unscored. ``candidate_scores_`` lists every candidate's score.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of a missing value, as in scikit-learn's imputers.
         With a number, NaN in ``X`` is an error (it would be neither data nor
         missing).
 
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    covariance_type : {'auto', 'full', 'tied', 'diag', 'spherical'}, default='auto'
         The form of the component covariances; see
-        :class:`~sklearn_em.GaussianMixture`.
+        :class:`~sklearn_em.GaussianMixture`. 'auto' chooses between 'full'
+        and 'tied' by overimputation, as ``n_components='auto'`` does.
 
     tol : float, default=1e-3
         The convergence threshold of EM, on the mean log-likelihood.
@@ -63,8 +77,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         between EM steps while keeping the likelihood from decreasing.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialization and, with ``sample_posterior``, the draws.
-        Give different seeds to get several multiple imputations.
+        Seeds the initialization, the cells hidden to choose the model and,
+        with ``sample_posterior``, the bootstrap and the draws. Give
+        different seeds to get several multiple imputations.
 
     sample_posterior : bool, default=False
         If True, ``fit`` also draws the parameters (EM on a bootstrap
@@ -116,6 +131,18 @@ class EMImputer(TransformerMixin, BaseEstimator):
     n_iter_ : int
         The number of EM passes of the mixture's fit.
 
+    n_components_ : int or None
+        The number of components of ``mixture_`` (chosen, or as given).
+
+    covariance_type_ : str or None
+        The covariance type of ``mixture_`` (chosen, or as given).
+
+    candidate_scores_ : dict of str to list
+        One entry per candidate tried, in order: ``n_components``,
+        ``covariance_type``, ``overimputation_rmse`` (NaN when only one
+        candidate was fitted, unscored) and ``fit_time`` in seconds.
+        ``pandas.DataFrame(imputer.candidate_scores_)`` shows it as a table.
+
     n_features_in_ : int
         The number of features seen during ``fit``.
 
@@ -146,6 +173,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **EM_PARAMETER_CONSTRAINTS,
+        "n_components": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "covariance_type": [StrOptions(set(FAMILIES) | {"auto"})],
         "missing_values": [MissingValues(numeric_only=True)],
         "sample_posterior": ["boolean"],
         "min_value": [None, Interval(Real, None, None, closed="both"), "array-like"],
@@ -156,10 +185,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_components=1,
+        n_components="auto",
         *,
         missing_values=np.nan,
-        covariance_type="full",
+        covariance_type="auto",
         tol=1e-3,
         reg_covar=1e-6,
         max_iter=100,
@@ -208,11 +237,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self : EMImputer
             The fitted imputer.
         """
-        modelled = self._fit(X)
+        rng = check_random_state(self.random_state)
+        modelled = self._fit(X, rng)
         if self.sample_posterior and self.mixture_ is not None:
-            seed = check_random_state(self.random_state).randint(_MAX_SEED)
-            rng = np.random.RandomState(seed)
-            self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, rng)
+            bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
+            self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, bootstrap_rng)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -241,9 +270,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         """
         if not isinstance(n_imputations, Integral) or n_imputations < 1:
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
-        modelled = self._fit(X)
-        self._warn_of_dropped_features()
         rng = check_random_state(self.random_state)
+        modelled = self._fit(X, rng)
+        self._warn_of_dropped_features()
         imputations = []
         for _ in range(n_imputations):
             bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
@@ -254,10 +283,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
             imputations.append(_wrap_data_with_container("transform", completed, X, self))
         return imputations
 
-    def _fit(self, X):
+    def _fit(self, X, rng):
         """Fit every attribute; the modelled columns of ``X``, NaN where missing."""
         X, missing = self._validated(X, reset=True)
-        self._bounds()  # bad bounds fail at fit, not at the first transform
         self._empty_features = missing.all(axis=0)
         self.indicator_ = None
         if self.add_indicator:
@@ -265,12 +293,29 @@ class EMImputer(TransformerMixin, BaseEstimator):
             self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
         self.mixture_ = self.posterior_mixture_ = None
         self.n_iter_ = 0
+        self.n_components_ = self.covariance_type_ = None
+        self.candidate_scores_ = {}
         modelled = ~self._empty_features
         X = _with_nan_where_missing(X, missing, modelled)
         if modelled.any():
-            self.mixture_ = mixture_with_settings_of(self).fit(X)
+            candidates = candidate_settings(self.n_components, self.covariance_type, X.shape[0])
+            lower, upper = self._bounds()
+            self.mixture_, self.candidate_scores_ = choose_mixture(
+                X,
+                candidates,
+                self._make_mixture,
+                (lower[modelled], upper[modelled]),
+                cells_to_hide(~np.isnan(X), np.random.RandomState(rng.randint(_MAX_SEED))),
+            )
             self.n_iter_ = self.mixture_.n_iter_
+            self.n_components_ = self.mixture_.n_components
+            self.covariance_type_ = self.mixture_.covariance_type
         return X
+
+    def _make_mixture(self, n_components, covariance_type, **overrides):
+        return mixture_with_settings_of(
+            self, n_components=n_components, covariance_type=covariance_type, **overrides
+        )
 
     def transform(self, X):
         """Fill the missing values of ``X``.

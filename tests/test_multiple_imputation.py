@@ -25,7 +25,7 @@ def _gaussian_under_mar(seed, n_samples=150):
 
 def _improper_imputations(holed, seed):
     """Draws under one fitted mixture, its parameters held fixed (what draws were before)."""
-    imputer = EMImputer(random_state=seed).fit(holed)
+    imputer = EMImputer(1, covariance_type="full", random_state=seed).fit(holed)
     imputer.set_params(sample_posterior=True)
     return [imputer.set_params(random_state=s).transform(holed) for s in range(M)]
 
@@ -38,10 +38,12 @@ def _between_only_covers(imputations, target, columns):
 
 
 def test_proper_imputations_cover_the_full_data_mean_under_mar():
+    # The data are Gaussian: one Gaussian is the right model, and the fastest.
     proper, improper, rubin = [], [], []
     for seed in range(40):
         X, holed = _gaussian_under_mar(seed)
-        imputations = EMImputer(random_state=seed).fit_transform_multiple(holed, M)
+        imputer = EMImputer(1, covariance_type="full", random_state=seed)
+        imputations = imputer.fit_transform_multiple(holed, M)
         proper.extend(_between_only_covers(imputations, X.mean(axis=0), [1, 3]))
         improper.extend(
             _between_only_covers(_improper_imputations(holed, seed), X.mean(axis=0), [1, 3])
@@ -61,6 +63,7 @@ def test_proper_imputations_cover_the_full_data_mean_under_mar():
 
 @pytest.mark.parametrize("load", [load_wine, load_diabetes])
 def test_proper_imputations_cover_under_mcar_on_bundled_data(load):
+    # The default imputer: its model chosen by overimputation.
     X = StandardScaler().fit_transform(load().data)
     covered = []
     for seed in range(4):
@@ -90,7 +93,8 @@ def test_every_imputation_keeps_observed_values_and_dtype(dtype):
 
 def test_sample_posterior_draws_the_parameters_by_bootstrap():
     _, holed = _gaussian_under_mar(1)
-    fits = [EMImputer(sample_posterior=True, random_state=s).fit(holed) for s in range(3)]
+    settings = dict(n_components=1, covariance_type="full", sample_posterior=True)
+    fits = [EMImputer(**settings, random_state=s).fit(holed) for s in range(3)]
     # One component: the maximum likelihood fit is the same for every seed...
     for fit in fits[1:]:
         np.testing.assert_array_equal(fit.mixture_.means_, fits[0].mixture_.means_)
