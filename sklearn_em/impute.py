@@ -12,6 +12,7 @@ from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._bootstrap import bootstrap_mixture
+from ._dialect import as_bounds, marks_nan, missing_mask, with_nan_where_missing
 from ._filling import fill_missing
 from ._gaussian import FAMILIES
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
@@ -289,14 +290,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self._empty_features = missing.all(axis=0)
         self.indicator_ = None
         if self.add_indicator:
-            marker = np.nan if _marks_nan(self.missing_values) else self.missing_values
+            marker = np.nan if marks_nan(self.missing_values) else self.missing_values
             self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
         self.mixture_ = self.posterior_mixture_ = None
         self.n_iter_ = 0
         self.n_components_ = self.covariance_type_ = None
         self.candidate_scores_ = {}
         modelled = ~self._empty_features
-        X = _with_nan_where_missing(X, missing, modelled)
+        X = with_nan_where_missing(X, missing, modelled)
         if modelled.any():
             candidates = candidate_settings(self.n_components, self.covariance_type, X.shape[0])
             lower, upper = self._bounds()
@@ -346,7 +347,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         X, missing = self._validated(X, reset=False)
         lower, upper = self._bounds()
         kept = self._kept_features()
-        out = _with_nan_where_missing(X, missing, kept)
+        out = with_nan_where_missing(X, missing, kept)
         modelled = ~self._empty_features[kept]
         lower, upper = lower[kept], upper[kept]
         if mixture is not None:
@@ -365,33 +366,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
     def _validated(self, X, reset):
         """``X`` as a float array, and where its values are missing."""
         X = validate_with_nan(self, X, reset=reset)
-        marker = self.missing_values
-        if _marks_nan(marker):
-            return X, np.isnan(X)
-        if np.isinf(marker):
-            raise ValueError(
-                f"missing_values={marker} is not supported: infinity is not data. "
-                "Replace it with NaN in X and use missing_values=np.nan."
-            )
-        if np.isnan(X).any():
-            raise ValueError(
-                f"X holds NaN, but missing_values={marker!r} marks the missing values, "
-                "so NaN is neither data nor missing. Set missing_values=np.nan, or "
-                f"replace NaN by {marker!r}."
-            )
-        return X, X == marker
+        return X, missing_mask(X, self.missing_values)
 
     def _bounds(self):
         """``min_value`` and ``max_value`` as arrays of shape (n_features_in_,)."""
-        lower = _as_bound(self.min_value, "min_value", -np.inf, self.n_features_in_)
-        upper = _as_bound(self.max_value, "max_value", np.inf, self.n_features_in_)
-        crossed = np.flatnonzero(lower > upper)
-        if crossed.size:
-            raise ValueError(
-                f"min_value exceeds max_value for feature(s) {crossed.tolist()}: "
-                "each lower bound must be at most its upper bound."
-            )
-        return lower, upper
+        return as_bounds(self.min_value, self.max_value, self.n_features_in_)
 
     def _warn_of_dropped_features(self):
         if self.keep_empty_features or not self._empty_features.any():
@@ -438,32 +417,3 @@ class EMImputer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _marks_nan(marker):
-    """Whether ``missing_values`` means NaN (NaN itself, or pandas' NA)."""
-    # MissingValues(numeric_only=True) lets through numbers and pd.NA only.
-    return not isinstance(marker, Real) or np.isnan(marker)
-
-
-def _with_nan_where_missing(X, missing, columns):
-    """A new array of ``X[:, columns]`` with NaN in its missing cells."""
-    out = X[:, columns]  # boolean indexing copies, even when every column is kept
-    out[missing[:, columns]] = np.nan
-    return out
-
-
-def _as_bound(value, name, default, n_features):
-    if value is None:
-        value = default
-    bound = np.asarray(value, dtype=np.float64)
-    if np.isnan(bound).any():
-        raise ValueError(f"{name} holds NaN; use -np.inf or np.inf for no bound.")
-    if bound.ndim == 0:
-        return np.full(n_features, float(bound))
-    if bound.shape != (n_features,):
-        raise ValueError(
-            f"{name} must be a number or an array of shape ({n_features},), one bound "
-            f"per feature seen during fit; got shape {bound.shape}."
-        )
-    return bound

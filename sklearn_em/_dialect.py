@@ -1,0 +1,65 @@
+"""scikit-learn's imputer dialect: missing-value markers and bounds on imputations."""
+
+from numbers import Real
+
+import numpy as np
+
+
+def missing_mask(X, marker):
+    """Where ``X`` (validated, no inf) holds ``marker``; NaN in ``X`` is an error for a number."""
+    if marks_nan(marker):
+        return np.isnan(X)
+    if np.isinf(marker):
+        raise ValueError(
+            f"missing_values={marker} is not supported: infinity is not data. "
+            "Replace it with NaN in X and use missing_values=np.nan."
+        )
+    if np.isnan(X).any():
+        raise ValueError(
+            f"X holds NaN, but missing_values={marker!r} marks the missing values, "
+            "so NaN is neither data nor missing. Set missing_values=np.nan, or "
+            f"replace NaN by {marker!r}."
+        )
+    return X == marker
+
+
+def as_bounds(min_value, max_value, n_features):
+    """``min_value`` and ``max_value`` as arrays of shape (n_features,)."""
+    lower = _as_bound(min_value, "min_value", -np.inf, n_features)
+    upper = _as_bound(max_value, "max_value", np.inf, n_features)
+    crossed = np.flatnonzero(lower > upper)
+    if crossed.size:
+        raise ValueError(
+            f"min_value exceeds max_value for feature(s) {crossed.tolist()}: "
+            "each lower bound must be at most its upper bound."
+        )
+    return lower, upper
+
+
+def marks_nan(marker):
+    """Whether ``missing_values`` means NaN (NaN itself, or pandas' NA)."""
+    # MissingValues(numeric_only=True) lets through numbers and pd.NA only.
+    return not isinstance(marker, Real) or np.isnan(marker)
+
+
+def with_nan_where_missing(X, missing, columns):
+    """A new array of ``X[:, columns]`` with NaN in its missing cells."""
+    out = X[:, columns]  # boolean indexing copies, even when every column is kept
+    out[missing[:, columns]] = np.nan
+    return out
+
+
+def _as_bound(value, name, default, n_features):
+    if value is None:
+        value = default
+    bound = np.asarray(value, dtype=np.float64)
+    if np.isnan(bound).any():
+        raise ValueError(f"{name} holds NaN; use -np.inf or np.inf for no bound.")
+    if bound.ndim == 0:
+        return np.full(n_features, float(bound))
+    if bound.shape != (n_features,):
+        raise ValueError(
+            f"{name} must be a number or an array of shape ({n_features},), one bound "
+            f"per feature seen during fit; got shape {bound.shape}."
+        )
+    return bound
