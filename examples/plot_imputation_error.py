@@ -5,8 +5,8 @@ Imputation error against scikit-learn's imputers
 Entries of the standardised wine data are hidden completely at random, and
 each imputer fills them. The error is the root mean squared difference from
 the hidden values, in standard deviations. EMImputer uses the correlations
-between features through the fitted Gaussian; its advantage grows with the
-fraction missing.
+between features through its fitted mixture (chosen by overimputation); its
+advantage grows with the fraction missing.
 """
 
 import matplotlib.pyplot as plt
