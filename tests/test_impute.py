@@ -173,7 +173,10 @@ def test_pipeline_column_transformer_and_cross_validation():
     data = load_diabetes()
     X = _with_holes(data.data, 0.2, seed=3)
     columns = ColumnTransformer(
-        [("em", EMImputer(random_state=0), [0, 2, 3, 4, 5, 6]), ("mean", SimpleImputer(), [1])]
+        [
+            ("em", EMImputer(1, covariance_type="full", random_state=0), [0, 2, 3, 4, 5, 6]),
+            ("mean", SimpleImputer(), [1]),
+        ]
     )
     model = make_pipeline(columns, StandardScaler(), Ridge())
     scores = cross_val_score(model, X, data.target, cv=3)
