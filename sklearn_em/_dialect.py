@@ -23,10 +23,23 @@ def missing_mask(X, marker):
     return X == marker
 
 
-def as_bounds(min_value, max_value, n_features):
-    """``min_value`` and ``max_value`` as arrays of shape (n_features,)."""
-    lower = _as_bound(min_value, "min_value", -np.inf, n_features)
-    upper = _as_bound(max_value, "max_value", np.inf, n_features)
+def observed_range(X, missing):
+    """Each column's smallest and largest observed value (-inf and inf when none is)."""
+    lower = np.where(missing, np.inf, X).min(axis=0)
+    upper = np.where(missing, -np.inf, X).max(axis=0)
+    empty = missing.all(axis=0)
+    lower[empty], upper[empty] = -np.inf, np.inf
+    return lower.astype(np.float64), upper.astype(np.float64)
+
+
+def as_bounds(min_value, max_value, observed):
+    """``min_value`` and ``max_value`` as arrays of shape (n_features,).
+
+    ``observed`` is :func:`observed_range` of the training data, what
+    ``'observed'`` stands for.
+    """
+    lower = _as_bound(min_value, "min_value", -np.inf, observed[0])
+    upper = _as_bound(max_value, "max_value", np.inf, observed[1])
     crossed = np.flatnonzero(lower > upper)
     if crossed.size:
         raise ValueError(
@@ -49,7 +62,10 @@ def with_nan_where_missing(X, missing, columns):
     return out
 
 
-def _as_bound(value, name, default, n_features):
+def _as_bound(value, name, default, observed):
+    n_features = observed.shape[0]
+    if isinstance(value, str):  # 'observed', the only string the constraints allow
+        return observed.copy()
     if value is None:
         value = default
     bound = np.asarray(value, dtype=np.float64)

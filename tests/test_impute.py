@@ -326,3 +326,27 @@ def test_column_transformer_with_a_numeric_marker_and_pickling():
     assert model.score(X, data.target) > 0.4
     loaded = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_observed_bounds_are_each_feature_s_observed_range(iris_holed):
+    _, X = iris_holed
+    imputer = EMImputer(min_value="observed", max_value="observed", random_state=0).fit(X)
+    query = np.array([[10.0, np.nan, np.nan, -10.0], [np.nan, -10.0, 10.0, np.nan]])
+    out = imputer.transform(query)
+    missing = np.isnan(query)
+    low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    assert np.all((out >= low) & (out <= high) | ~missing)
+    np.testing.assert_array_equal(out[~missing], query[~missing])
+    assert out[0, 1] in (low[1], high[1])  # an observed 10 sd out pulls it past the range
+
+
+def test_observed_bounds_tame_extrapolation_on_rare_pixels():
+    X = load_digits().data[:300]
+    X = StandardScaler().fit_transform(X[:, X.std(axis=0) > 0])
+    mask = np.random.default_rng(1).random(X.shape) < 0.1
+    holed = np.where(mask, np.nan, X)
+    one_gaussian = dict(n_components=1, covariance_type="full", random_state=0)
+    free = EMImputer(**one_gaussian).fit_transform(holed)
+    bounded = EMImputer(**one_gaussian, min_value="observed", max_value="observed")
+    rmse = lambda filled: np.sqrt(np.mean((filled - X)[mask] ** 2))  # noqa: E731
+    assert rmse(bounded.fit_transform(holed)) < 0.95 * rmse(free)
