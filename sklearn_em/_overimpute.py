@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._filling import fill_missing
+from ._gaussian import SingularCovarianceError
 
 # Tried when both are "auto": one Gaussian (the classic EM imputer) and a few
 # mixtures; 'tied' shares one covariance, so each pattern is inverted once.
@@ -74,7 +75,8 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
         The chosen candidate, fitted to ``X``.
     table : dict of str to list
         One entry per candidate: ``n_components``, ``covariance_type``,
-        ``overimputation_rmse`` (NaN when nothing was scored), ``fit_time``.
+        ``overimputation_rmse`` (NaN when nothing was scored, inf for a
+        candidate whose fit collapsed), ``fit_time``.
     """
     table = {"n_components": [], "covariance_type": [], "overimputation_rmse": [], "fit_time": []}
     if len(candidates) == 1 or hidden.sum() < MIN_HIDDEN_CELLS:
@@ -84,17 +86,26 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
     overimputed = np.where(hidden, np.nan, X)
     scale = np.nanstd(X, axis=0)
     scale[~(scale > 0)] = 1.0
-    fits = []
+    fits, failures = [], []
     for k, kind in candidates:
         began = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            fitted = make_mixture(k, kind, **SCORING_SETTINGS).fit(overimputed)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fitted = make_mixture(k, kind, **SCORING_SETTINGS).fit(overimputed)
+        except SingularCovarianceError as error:
+            # A component collapsed on the thinner data: this candidate loses.
+            failures.append(error)
+            _record(table, k, kind, np.inf, time.perf_counter() - began)
+            fits.append(None)
+            continue
         filled = overimputed.copy()
         fill_missing(filled, fitted, *bounds)
         errors = ((filled - X) / scale)[hidden]
         _record(table, k, kind, float(np.sqrt(np.mean(errors**2))), time.perf_counter() - began)
         fits.append(fitted)
+    if len(failures) == len(candidates):
+        raise failures[0]
     best = int(np.argmin(table["overimputation_rmse"]))
     k, kind = candidates[best]
     start = fits[best]

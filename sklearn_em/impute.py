@@ -156,7 +156,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
     candidate_scores_ : dict of str to list
         One entry per candidate tried, in order: ``n_components``,
         ``covariance_type``, ``overimputation_rmse`` (NaN when only one
-        candidate was fitted, unscored) and ``fit_time`` in seconds.
+        candidate was fitted, unscored; inf for a candidate whose fit
+        collapsed to a singular covariance) and ``fit_time`` in seconds.
         ``pandas.DataFrame(imputer.candidate_scores_)`` shows it as a table.
 
     n_features_in_ : int

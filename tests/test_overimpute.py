@@ -119,3 +119,16 @@ def test_float32_and_observed_values_with_the_chosen_model(sample_posterior):
     observed = ~np.isnan(X)
     assert out.dtype == np.float32 and not np.isnan(out).any()
     np.testing.assert_array_equal(out[observed], X[observed])
+
+
+def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
+    rng = np.random.default_rng(0)
+    # Half the rows are one repeated point: without reg_covar a component
+    # fitted to them has no variance.
+    X = np.vstack([np.zeros((300, 3)), rng.normal(size=(300, 3)) * 3 + 5])
+    X[rng.random(X.shape) < 0.2] = np.nan
+    imputer = EMImputer(reg_covar=0, random_state=0).fit(X)
+    scores = np.asarray(imputer.candidate_scores_["overimputation_rmse"])
+    assert np.isinf(scores).any() and np.isfinite(scores).any()
+    assert np.isfinite(scores[list(imputer.candidate_scores_["n_components"]).index(1)])
+    assert not np.isnan(imputer.transform(X)).any()
