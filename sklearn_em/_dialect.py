@@ -1,5 +1,7 @@
-"""scikit-learn's imputer dialect: missing-value markers and bounds on imputations."""
+"""scikit-learn's imputer conventions: missing-value markers, bounds, warnings, failed fits."""
 
+import warnings
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -79,3 +81,31 @@ def _as_bound(value, name, default, observed):
             f"per feature seen during fit; got shape {bound.shape}."
         )
     return bound
+
+
+def warn_of_dropped_features(imputer):
+    """SimpleImputer's warning for the features dropped for having no observed value."""
+    if imputer.keep_empty_features or not imputer._empty_features.any():
+        return
+    dropped = np.flatnonzero(imputer._empty_features)
+    if hasattr(imputer, "feature_names_in_"):
+        dropped = imputer.feature_names_in_[dropped]
+    warnings.warn(
+        f"Skipping features without any observed values: {dropped}. A feature needs "
+        "at least one observed value during fit to be imputed; pass "
+        "keep_empty_features=True to keep it (filled with 0).",
+        UserWarning,
+        stacklevel=4,  # past the public method and scikit-learn's wrapper of it
+    )
+
+
+@contextmanager
+def all_or_nothing(estimator):
+    """Undo every change to ``estimator``'s attributes if the block fails or is interrupted."""
+    before = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(before)
+        raise

@@ -1,6 +1,5 @@
 """EMImputer: fills missing values from a NaN-aware Gaussian mixture."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,10 +12,12 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._bootstrap import bootstrap_mixture
 from ._dialect import (
+    all_or_nothing,
     as_bounds,
     marks_nan,
     missing_mask,
     observed_range,
+    warn_of_dropped_features,
     with_nan_where_missing,
 )
 from ._filling import fill_missing
@@ -265,10 +266,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
             The fitted imputer.
         """
         rng = check_random_state(self.random_state)
-        modelled = self._fit(X, rng)
-        if self.sample_posterior and self.mixture_ is not None:
-            bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
-            self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, bootstrap_rng)
+        with all_or_nothing(self):
+            modelled = self._fit(X, rng)
+            if self.sample_posterior and self.mixture_ is not None:
+                bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
+                self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, bootstrap_rng)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -298,8 +300,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         if not isinstance(n_imputations, Integral) or n_imputations < 1:
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
         rng = check_random_state(self.random_state)
-        modelled = self._fit(X, rng)
-        self._warn_of_dropped_features()
+        with all_or_nothing(self):
+            modelled = self._fit(X, rng)
+        warn_of_dropped_features(self)
         imputations = []
         for _ in range(n_imputations):
             bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
@@ -362,7 +365,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             columns follow when ``add_indicator``.
         """
         check_is_fitted(self, "n_iter_")
-        self._warn_of_dropped_features()
+        warn_of_dropped_features(self)
         if not self.sample_posterior:
             return self._transform(X, self.mixture_, None)
         drawn = self.posterior_mixture_
@@ -399,20 +402,6 @@ class EMImputer(TransformerMixin, BaseEstimator):
         """``min_value`` and ``max_value`` as arrays of shape (n_features_in_,)."""
         return as_bounds(self.min_value, self.max_value, self._observed_range)
 
-    def _warn_of_dropped_features(self):
-        if self.keep_empty_features or not self._empty_features.any():
-            return
-        empty = np.flatnonzero(self._empty_features)
-        if hasattr(self, "feature_names_in_"):
-            empty = self.feature_names_in_[empty]
-        warnings.warn(
-            f"Skipping features without any observed values: {empty}. A feature needs "
-            "at least one observed value during fit to be imputed; pass "
-            "keep_empty_features=True to keep it (filled with 0).",
-            UserWarning,
-            stacklevel=4,  # past the public method and scikit-learn's wrapper of it
-        )
-
     def _kept_features(self):
         if self.keep_empty_features:
             return np.ones(self.n_features_in_, dtype=bool)
@@ -435,7 +424,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_iter_")
         input_features = _check_feature_names_in(self, input_features)
         names = input_features[self._kept_features()]
-        if self.add_indicator:
+        if self.indicator_ is not None:
             names = np.concatenate([names, self.indicator_.get_feature_names_out(input_features)])
         return names
 

@@ -350,3 +350,17 @@ def test_observed_bounds_tame_extrapolation_on_rare_pixels():
     bounded = EMImputer(**one_gaussian, min_value="observed", max_value="observed")
     rmse = lambda filled: np.sqrt(np.mean((filled - X)[mask] ** 2))  # noqa: E731
     assert rmse(bounded.fit_transform(holed)) < 0.95 * rmse(free)
+
+
+def test_a_failed_refit_leaves_the_fitted_imputer_as_it_was(iris_holed):
+    _, X = iris_holed
+    imputer = EMImputer(min_value=[-3.0, -3.0, -3.0, -3.0], random_state=0).fit(X)
+    before = dict(vars(imputer))
+    expected = imputer.transform(X)
+    with pytest.raises(
+        ValueError, match=r"min_value must be a number or an array of shape \(3,\)"
+    ):
+        imputer.fit(X[:, :3])
+    assert vars(imputer).keys() == before.keys()
+    assert all(vars(imputer)[name] is value for name, value in before.items())
+    np.testing.assert_array_equal(imputer.transform(X), expected)
