@@ -1,17 +1,31 @@
 """EMImputer: fills missing values from a NaN-aware Gaussian mixture."""
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._blocks import map_blocks
-from ._em import normalise_log_responsibilities
+from ._bootstrap import bootstrap_mixture
+from ._dialect import (
+    all_or_nothing,
+    as_bounds,
+    marks_nan,
+    missing_mask,
+    observed_range,
+    warn_of_dropped_features,
+    with_nan_where_missing,
+)
+from ._filling import fill_missing
+from ._gaussian import FAMILIES
+from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
-# Rows of one transform block: conditional means take (k, rows, d) floats.
-_BLOCK_VALUES = 2**20
+_MAX_SEED = np.iinfo(np.int32).max
 
 
 class EMImputer(TransformerMixin, BaseEstimator):
@@ -21,16 +35,33 @@ class EMImputer(TransformerMixin, BaseEstimator):
     (each row contributes through the marginal density of its observed
     values), and each missing value becomes its conditional expectation given
     the observed values of its row. With one component this is the classic
-    multivariate-normal EM imputer. Observed values are never changed.
+    multivariate-normal EM imputer; by default the number of components and
+    the covariance type are chosen by how well each candidate re-imputes
+    observed values hidden from it. Observed values are never changed.
 
     Parameters
     ----------
-    n_components : int, default=1
-        The number of mixture components.
+    n_components : int or 'auto', default='auto'
+        The number of mixture components. 'auto' chooses it, with the
+        covariance type, by overimputation: 10% of the observed cells are
+        hidden, each candidate mixture is fitted to what is left and imputes
+        them back, and the candidate with the smallest error (RMSE in each
+        column's standard deviations) is refitted to all the data, starting
+        from its fit to the rest. With both 'auto' the candidates are one
+        full Gaussian (the classic EM imputer), two full or tied components
+        and three tied ones; a candidate needs 20 rows per component, and
+        with fewer than 30 cells to hide, one full Gaussian is used
+        unscored. ``candidate_scores_`` lists every candidate's score.
 
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+    missing_values : int, float or np.nan, default=np.nan
+        The placeholder of a missing value, as in scikit-learn's imputers.
+        With a number, NaN in ``X`` is an error (it would be neither data nor
+        missing).
+
+    covariance_type : {'auto', 'full', 'tied', 'diag', 'spherical'}, default='auto'
         The form of the component covariances; see
-        :class:`~sklearn_em.GaussianMixture`.
+        :class:`~sklearn_em.GaussianMixture`. 'auto' chooses between 'full'
+        and 'tied' by overimputation, as ``n_components='auto'`` does.
 
     tol : float, default=1e-3
         The convergence threshold of EM, on the mean log-likelihood.
@@ -54,21 +85,48 @@ class EMImputer(TransformerMixin, BaseEstimator):
         between EM steps while keeping the likelihood from decreasing.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialization and, with ``sample_posterior``, the draws.
-        Give different seeds to get several multiple imputations.
+        Seeds the initialization, the cells hidden to choose the model and,
+        with ``sample_posterior``, the bootstrap and the draws. Give
+        different seeds to get several multiple imputations.
 
     sample_posterior : bool, default=False
-        If True, draw each row's missing values from their conditional
-        distribution (a component chosen by its responsibility, then its
-        conditional Gaussian) instead of filling in the expectation.
+        If True, ``fit`` also draws the parameters (EM on a bootstrap
+        resample of the rows, started from ``mixture_``: see
+        ``posterior_mixture_``), and ``transform`` draws each row's missing
+        values under them (a component chosen by its responsibility, then
+        its conditional Gaussian) instead of filling in the expectation.
+        One fit with each of several ``random_state`` values, or one call of
+        :meth:`fit_transform_multiple`, gives proper multiple imputations:
+        their spread carries the uncertainty of the parameters as well as
+        that of the missing values.
+
+    min_value : float, array-like of shape (n_features,) or 'observed', \
+            default=-np.inf
+        The smallest value an imputation may take, for every feature or per
+        feature; 'observed' is each feature's smallest value observed during
+        ``fit``. Expectations and posterior draws below it are set to it
+        (clipped, so a draw can land exactly on the bound); observed values
+        are never changed.
+
+    max_value : float, array-like of shape (n_features,) or 'observed', \
+            default=np.inf
+        The largest value an imputation may take; as ``min_value``.
+        ``min_value='observed', max_value='observed'`` keeps every imputation
+        within the range of its feature's observed values: on data whose
+        rare extreme values a Gaussian extrapolates badly (standardised
+        digits) it cut the RMSE by a third; where the missing values lie
+        beyond the observed ones (MAR) it can cost a little (see
+        ``benchmarks/README.md``).
 
     add_indicator : bool, default=False
         If True, append a :class:`~sklearn.impute.MissingIndicator` of the
         features that had missing values during ``fit``.
 
     keep_empty_features : bool, default=False
-        If True, features with no observed value during ``fit`` are kept and
-        filled with 0; otherwise they are dropped.
+        If True, features with no observed value during ``fit`` are kept:
+        their missing values become 0 (within the bounds) and their observed
+        values stay. Otherwise they are dropped, with a warning, as
+        :class:`~sklearn.impute.SimpleImputer` does.
 
     verbose : int, default=0
         The verbosity of the mixture's fit.
@@ -76,11 +134,32 @@ class EMImputer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     mixture_ : GaussianMixture
-        The mixture fitted to the non-empty features, or None when every
-        feature is empty.
+        The mixture fitted by EM to the non-empty features (the maximum
+        likelihood estimate), or None when every feature is empty. The
+        expectations are taken under it.
+
+    posterior_mixture_ : GaussianMixture or None
+        With ``sample_posterior``, one draw of the parameters: the mixture
+        refitted to a bootstrap resample of the rows (seeded by
+        ``random_state``), under which ``transform`` draws. None otherwise,
+        and then draws (if ``sample_posterior`` is set after ``fit``) are
+        taken under ``mixture_``, with the parameters held fixed.
 
     n_iter_ : int
         The number of EM passes of the mixture's fit.
+
+    n_components_ : int or None
+        The number of components of ``mixture_`` (chosen, or as given).
+
+    covariance_type_ : str or None
+        The covariance type of ``mixture_`` (chosen, or as given).
+
+    candidate_scores_ : dict of str to list
+        One entry per candidate tried, in order: ``n_components``,
+        ``covariance_type``, ``overimputation_rmse`` (NaN when only one
+        candidate was fitted, unscored; inf for a candidate whose fit
+        collapsed to a singular covariance) and ``fit_time`` in seconds.
+        ``pandas.DataFrame(imputer.candidate_scores_)`` shows it as a table.
 
     n_features_in_ : int
         The number of features seen during ``fit``.
@@ -89,8 +168,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The names of the features seen during ``fit``, when they are all
         strings.
 
-    indicator_ : MissingIndicator
-        The indicator of missing values, when ``add_indicator`` is True.
+    indicator_ : MissingIndicator or None
+        The indicator of missing values when ``add_indicator`` is True, else
+        None.
 
     See Also
     --------
@@ -111,16 +191,32 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **EM_PARAMETER_CONSTRAINTS,
+        "n_components": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "covariance_type": [StrOptions(set(FAMILIES) | {"auto"})],
+        "missing_values": [MissingValues(numeric_only=True)],
         "sample_posterior": ["boolean"],
+        "min_value": [
+            None,
+            Interval(Real, None, None, closed="both"),
+            "array-like",
+            StrOptions({"observed"}),
+        ],
+        "max_value": [
+            None,
+            Interval(Real, None, None, closed="both"),
+            "array-like",
+            StrOptions({"observed"}),
+        ],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
     }
 
     def __init__(
         self,
-        n_components=1,
+        n_components="auto",
         *,
-        covariance_type="full",
+        missing_values=np.nan,
+        covariance_type="auto",
         tol=1e-3,
         reg_covar=1e-6,
         max_iter=100,
@@ -129,11 +225,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
         acceleration="squarem",
         random_state=None,
         sample_posterior=False,
+        min_value=-np.inf,
+        max_value=np.inf,
         add_indicator=False,
         keep_empty_features=False,
         verbose=0,
     ):
         self.n_components = n_components
+        self.missing_values = missing_values
         self.covariance_type = covariance_type
         self.tol = tol
         self.reg_covar = reg_covar
@@ -143,6 +242,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self.acceleration = acceleration
         self.random_state = random_state
         self.sample_posterior = sample_posterior
+        self.min_value = min_value
+        self.max_value = max_value
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
         self.verbose = verbose
@@ -154,7 +255,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data with NaN where a value is missing.
+            Data with ``missing_values`` where a value is missing.
 
         y : Ignored
             Not used, present for API consistency.
@@ -164,18 +265,88 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self : EMImputer
             The fitted imputer.
         """
-        X = validate_with_nan(self, X)
-        observed_features = ~np.isnan(X).all(axis=0)
-        self._observed = observed_features
-        self.mixture_ = None
-        self.n_iter_ = 0
-        if observed_features.any():
-            modelled = X if observed_features.all() else X[:, observed_features]
-            self.mixture_ = mixture_with_settings_of(self).fit(modelled)
-            self.n_iter_ = self.mixture_.n_iter_
-        if self.add_indicator:
-            self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
+        rng = check_random_state(self.random_state)
+        with all_or_nothing(self):
+            modelled = self._fit(X, rng)
+            if self.sample_posterior and self.mixture_ is not None:
+                bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
+                self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, bootstrap_rng)
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform_multiple(self, X, n_imputations=5):
+        """Fit, then make ``n_imputations`` completed copies of ``X`` (proper multiple imputation).
+
+        Each copy draws the parameters anew, by EM on a bootstrap resample
+        of the rows started from the fitted ``mixture_`` (few passes each),
+        then draws the missing values under them, as
+        ``sample_posterior=True`` does for one copy. Analyse each copy and
+        pool the results with :func:`pool_estimates`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with ``missing_values`` where a value is missing.
+
+        n_imputations : int, default=5
+            The number of completed copies.
+
+        Returns
+        -------
+        imputations : list of ndarray of shape (n_samples, n_features_out)
+            The completed copies, each as ``transform`` returns it (a
+            DataFrame under ``set_output(transform="pandas")``).
+        """
+        if not isinstance(n_imputations, Integral) or n_imputations < 1:
+            raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
+        rng = check_random_state(self.random_state)
+        with all_or_nothing(self):
+            modelled = self._fit(X, rng)
+        warn_of_dropped_features(self)
+        imputations = []
+        for _ in range(n_imputations):
+            bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
+            mixture = self.mixture_
+            if mixture is not None:
+                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng)
+            completed = self._transform(X, mixture, draw_rng)
+            imputations.append(_wrap_data_with_container("transform", completed, X, self))
+        return imputations
+
+    def _fit(self, X, rng):
+        """Fit every attribute; the modelled columns of ``X``, NaN where missing."""
+        X, missing = self._validated(X, reset=True)
+        self._empty_features = missing.all(axis=0)
+        self._observed_range = observed_range(X, missing)
+        self.indicator_ = None
+        if self.add_indicator:
+            marker = np.nan if marks_nan(self.missing_values) else self.missing_values
+            self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
+        self.mixture_ = self.posterior_mixture_ = None
+        self.n_iter_ = 0
+        self.n_components_ = self.covariance_type_ = None
+        self.candidate_scores_ = {}
+        modelled = ~self._empty_features
+        X = with_nan_where_missing(X, missing, modelled)
+        if modelled.any():
+            candidates = candidate_settings(self.n_components, self.covariance_type, X.shape[0])
+            lower, upper = self._bounds()
+            self.mixture_, self.candidate_scores_ = choose_mixture(
+                X,
+                candidates,
+                self._make_mixture,
+                (lower[modelled], upper[modelled]),
+                cells_to_hide(~np.isnan(X), np.random.RandomState(rng.randint(_MAX_SEED))),
+            )
+            self.n_iter_ = self.mixture_.n_iter_
+            self.n_components_ = self.mixture_.n_components
+            self.covariance_type_ = self.mixture_.covariance_type
+        return X
+
+    def _make_mixture(self, n_components, covariance_type, **overrides):
+        return mixture_with_settings_of(
+            self, n_components=n_components, covariance_type=covariance_type, **overrides
+        )
 
     def transform(self, X):
         """Fill the missing values of ``X``.
@@ -183,58 +354,58 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data with NaN where a value is missing.
+            Data with ``missing_values`` where a value is missing.
 
         Returns
         -------
         X_imputed : ndarray of shape (n_samples, n_features_out)
-            ``X`` with every NaN filled, in the dtype of ``X``; features with
-            no observed value during ``fit`` are dropped unless
-            ``keep_empty_features``, and the indicator columns follow when
-            ``add_indicator``.
+            ``X`` with every missing value filled, in the dtype of ``X``;
+            features with no observed value during ``fit`` are dropped (with
+            a warning) unless ``keep_empty_features``, and the indicator
+            columns follow when ``add_indicator``.
         """
         check_is_fitted(self, "n_iter_")
-        X = validate_with_nan(self, X, reset=False, copy=True)
+        warn_of_dropped_features(self)
+        if not self.sample_posterior:
+            return self._transform(X, self.mixture_, None)
+        drawn = self.posterior_mixture_
+        mixture = self.mixture_ if drawn is None else drawn
+        return self._transform(X, mixture, check_random_state(self.random_state))
+
+    def _transform(self, X, mixture, random_state):
+        """``X`` filled under ``mixture``: expectations, or draws from ``random_state``."""
+        X, missing = self._validated(X, reset=False)
+        lower, upper = self._bounds()
         kept = self._kept_features()
-        observed = self._observed
-        out = X[:, kept] if not kept.all() else X
-        modelled = observed[kept]
-        if self.mixture_ is not None:
-            out[:, modelled] = self._impute(X[:, observed])
-        out[:, ~modelled] = 0.0
-        if self.add_indicator:
+        out = with_nan_where_missing(X, missing, kept)
+        modelled = ~self._empty_features[kept]
+        lower, upper = lower[kept], upper[kept]
+        if mixture is not None:
+            columns = out if modelled.all() else out[:, modelled]
+            fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
+            out[:, modelled] = columns
+        if not modelled.all():
+            # Features empty at fit have nothing to condition on: 0, within bounds.
+            empty = out[:, ~modelled]
+            fill = np.clip(0.0, lower[~modelled], upper[~modelled])
+            out[:, ~modelled] = np.where(np.isnan(empty), fill, empty)
+        if self.indicator_ is not None:
             out = np.hstack([out, self.indicator_.transform(X).astype(out.dtype)])
         return out
 
-    def _impute(self, X):
-        """``X`` with its NaN filled; rows without NaN are untouched."""
-        missing = np.isnan(X)
-        incomplete = np.flatnonzero(missing.any(axis=1))
-        if incomplete.size == 0:
-            return X
-        mixture = self.mixture_
-        engine = mixture._engine()
-        model = mixture._mixture()
-        rng = check_random_state(self.random_state) if self.sample_posterior else None
-        step = max(1, _BLOCK_VALUES // (model.n_components * X.shape[1]))
-        slices = [slice(i, i + step) for i in range(0, incomplete.size, step)]
+    def _validated(self, X, reset):
+        """``X`` as a float array, and where its values are missing."""
+        X = validate_with_nan(self, X, reset=reset)
+        return X, missing_mask(X, self.missing_values)
 
-        def fill(rows):
-            cond, shift = engine.conditionals(X[incomplete[rows]], model)
-            resp = cond.log_prob
-            normalise_log_responsibilities(resp)
-            if rng is None:
-                return np.einsum("nk,knd->nd", resp, cond.means) + shift
-            return cond.draw(_choose_components(resp, rng), rng) + shift
-
-        filled = np.concatenate(map_blocks(fill, slices))
-        X[incomplete] = np.where(missing[incomplete], filled, X[incomplete])
-        return X
+    def _bounds(self):
+        """``min_value`` and ``max_value`` as arrays of shape (n_features_in_,)."""
+        return as_bounds(self.min_value, self.max_value, self._observed_range)
 
     def _kept_features(self):
         if self.keep_empty_features:
             return np.ones(self.n_features_in_, dtype=bool)
-        return self._observed
+        return ~self._empty_features
 
     def get_feature_names_out(self, input_features=None):
         """The names of the output features.
@@ -253,7 +424,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_iter_")
         input_features = _check_feature_names_in(self, input_features)
         names = input_features[self._kept_features()]
-        if self.add_indicator:
+        if self.indicator_ is not None:
             names = np.concatenate([names, self.indicator_.get_feature_names_out(input_features)])
         return names
 
@@ -262,10 +433,3 @@ class EMImputer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _choose_components(resp, rng):
-    """One component per row, drawn with probabilities ``resp``."""
-    cumulative = np.cumsum(resp, axis=1)
-    u = rng.uniform(size=(resp.shape[0], 1)) * cumulative[:, -1:]
-    return np.minimum((cumulative < u).sum(axis=1), resp.shape[1] - 1)

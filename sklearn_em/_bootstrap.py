@@ -1,0 +1,60 @@
+"""A draw of a fitted mixture's parameters: EM refitted to a bootstrap resample of the rows.
+
+This is how Amelia II makes multiple imputation proper (Honaker, King &
+Blackwell, 2011): the spread of the bootstrap fits stands in for the
+posterior of the parameters, so that imputations drawn under them carry the
+uncertainty of the parameters as well as that of the missing values given
+the parameters.
+"""
+
+import numpy as np
+from sklearn.base import clone
+
+# Resamples tried before giving up on one that observes every feature.
+MAX_RESAMPLES = 100
+
+
+def bootstrap_mixture(mixture, X, random_state):
+    """``mixture`` refitted by EM to a bootstrap resample of the rows of ``X``.
+
+    EM starts from the fitted ``mixture``: a resample's optimum lies near the
+    full sample's, so the refit takes few passes, and it stays in the same
+    mode (no label switching between imputations).
+
+    Parameters
+    ----------
+    mixture : GaussianMixture
+        A mixture fitted to ``X``.
+    X : ndarray of shape (n_samples, n_features)
+        The rows it was fitted to, NaN where missing.
+    random_state : RandomState
+        Draws the resample.
+
+    Returns
+    -------
+    GaussianMixture
+        A new mixture with ``mixture``'s settings, fitted to the resample.
+    """
+    rows = _resample_observing_every_feature(~np.isnan(X), random_state)
+    refit = clone(mixture).set_params(
+        weights_init=mixture.weights_,
+        means_init=mixture.means_,
+        precisions_init=mixture.precisions_,
+        n_init=1,
+        warm_start=False,
+        random_state=random_state,
+    )
+    return refit.fit(X[rows])
+
+
+def _resample_observing_every_feature(observed, random_state):
+    n_samples = observed.shape[0]
+    for _ in range(MAX_RESAMPLES):
+        rows = random_state.randint(n_samples, size=n_samples)
+        if observed[rows].any(axis=0).all():
+            return rows
+    raise ValueError(
+        f"{MAX_RESAMPLES} bootstrap resamples of the {n_samples} rows all left a feature "
+        "with no observed value: a feature is observed in too few rows to draw its "
+        "parameters. Drop it, or use sample_posterior=False."
+    )

@@ -1,0 +1,120 @@
+"""Proper multiple imputation: parameters drawn by bootstrap EM, and intervals that cover."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.datasets import load_wine
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_em import EMImputer, pool_estimates
+
+M = 5
+
+
+def _gaussian_under_mar(seed, n_samples=150):
+    """Correlated Gaussian data; columns 1 and 3 go missing where the column before is high."""
+    rng = np.random.default_rng(seed)
+    covariance = 0.6 ** np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    X = rng.multivariate_normal(np.zeros(4), covariance, size=n_samples)
+    mask = np.zeros(X.shape, dtype=bool)
+    for j in (1, 3):
+        mask[:, j] = rng.random(n_samples) < 1 / (1 + np.exp(-(2 * X[:, j - 1] - 0.5)))
+    return X, np.where(mask, np.nan, X)
+
+
+def _improper_imputations(holed, seed):
+    """Draws under one fitted mixture, its parameters held fixed (what draws were before)."""
+    imputer = EMImputer(1, covariance_type="full", random_state=seed).fit(holed)
+    imputer.set_params(sample_posterior=True)
+    return [imputer.set_params(random_state=s).transform(holed) for s in range(M)]
+
+
+def _between_only_covers(imputations, target, columns):
+    """The issue's interval: Qbar +- t_{M-1} sqrt((1 + 1/M) B) around the full-data mean."""
+    means = np.array([completed[:, columns].mean(axis=0) for completed in imputations])
+    half = stats.t.ppf(0.975, M - 1) * np.sqrt((1 + 1 / M) * means.var(axis=0, ddof=1))
+    return np.abs(means.mean(axis=0) - target[columns]) <= half
+
+
+def test_proper_imputations_cover_the_full_data_mean_under_mar():
+    # The data are Gaussian: one Gaussian is the right model, and the fastest.
+    proper, improper, rubin = [], [], []
+    for seed in range(40):
+        X, holed = _gaussian_under_mar(seed)
+        imputer = EMImputer(1, covariance_type="full", random_state=seed)
+        imputations = imputer.fit_transform_multiple(holed, M)
+        proper.extend(_between_only_covers(imputations, X.mean(axis=0), [1, 3]))
+        improper.extend(
+            _between_only_covers(_improper_imputations(holed, seed), X.mean(axis=0), [1, 3])
+        )
+        # Rubin's full interval, within part included, for the population mean (0).
+        estimates = [completed[:, [1, 3]].mean(axis=0) for completed in imputations]
+        variances = [
+            completed[:, [1, 3]].var(axis=0, ddof=1) / len(X) for completed in imputations
+        ]
+        low, high = pool_estimates(estimates, variances).interval(0.95)
+        rubin.extend((low <= 0) & (0 <= high))
+    assert np.mean(proper) >= 0.90
+    assert np.mean(rubin) >= 0.90
+    # The same interval from draws under fixed parameters is too narrow.
+    assert np.mean(improper) < 0.85
+
+
+def test_proper_imputations_cover_under_mcar_on_bundled_data():
+    # The default imputer: its model chosen by overimputation.
+    X = StandardScaler().fit_transform(load_wine().data)
+    covered = []
+    for seed in range(4):
+        holed = np.where(np.random.default_rng(seed).random(X.shape) < 0.3, np.nan, X)
+        imputations = EMImputer(random_state=seed).fit_transform_multiple(holed, M)
+        covered.extend(_between_only_covers(imputations, X.mean(axis=0), slice(None)))
+    assert np.mean(covered) >= 0.90
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_imputation_keeps_observed_values_and_dtype(dtype):
+    _, holed = _gaussian_under_mar(0)
+    holed = holed.astype(dtype)
+    imputer = EMImputer(2, covariance_type="diag", random_state=0, min_value=-1.5)
+    imputations = imputer.fit_transform_multiple(holed, 3)
+    observed = ~np.isnan(holed)
+    assert len(imputations) == 3
+    for completed in imputations:
+        assert completed.dtype == dtype and not np.isnan(completed).any()
+        np.testing.assert_array_equal(completed[observed], holed[observed])
+        assert completed[~observed].min() >= -1.5
+    assert not np.array_equal(imputations[0], imputations[1])
+    again = EMImputer(2, covariance_type="diag", random_state=0, min_value=-1.5)
+    for first, second in zip(imputations, again.fit_transform_multiple(holed, 3), strict=True):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_sample_posterior_draws_the_parameters_by_bootstrap():
+    _, holed = _gaussian_under_mar(1)
+    settings = dict(n_components=1, covariance_type="full", sample_posterior=True)
+    fits = [EMImputer(**settings, random_state=s).fit(holed) for s in range(3)]
+    # One component: the maximum likelihood fit is the same for every seed...
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.mixture_.means_, fits[0].mixture_.means_)
+    # ...and the parameters drawn under it are not.
+    drawn = [fit.posterior_mixture_.means_ for fit in fits]
+    assert not np.allclose(drawn[0], drawn[1]) and not np.allclose(drawn[1], drawn[2])
+    assert np.abs(drawn[0] - fits[0].mixture_.means_).max() < 0.5
+    assert EMImputer(random_state=0).fit(holed).posterior_mixture_ is None
+
+
+def test_imputations_come_as_frames_under_pandas_output():
+    _, holed = _gaussian_under_mar(2)
+    frame = pd.DataFrame(holed, columns=list("abcd"))
+    imputer = EMImputer(random_state=0, add_indicator=True).set_output(transform="pandas")
+    imputations = imputer.fit_transform_multiple(frame, 2)
+    assert all(isinstance(completed, pd.DataFrame) for completed in imputations)
+    assert list(imputations[0].columns) == list(imputer.get_feature_names_out())
+
+
+@pytest.mark.parametrize("n_imputations", [0, 2.5, "5"])
+def test_bad_number_of_imputations(n_imputations):
+    _, holed = _gaussian_under_mar(3)
+    with pytest.raises(ValueError, match="n_imputations must be a positive integer"):
+        EMImputer().fit_transform_multiple(holed, n_imputations)
