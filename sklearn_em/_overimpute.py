@@ -106,19 +106,28 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
         fits.append(fitted)
     if len(failures) == len(candidates):
         raise failures[0]
-    best = int(np.argmin(table["overimputation_rmse"]))
-    k, kind = candidates[best]
-    start = fits[best]
-    # The chosen fit starts from its own overimputation fit: a few passes more.
-    warm = make_mixture(
-        k,
-        kind,
-        weights_init=start.weights_,
-        means_init=start.means_,
-        precisions_init=start.precisions_,
-        n_init=1,
-    )
-    return warm.fit(X), table
+    # The best candidate is refitted to all of X from its own overimputation
+    # fit (a few passes more). That refit can still collapse on the fuller
+    # data; the next best then serves, and the collapsed one scores inf.
+    for best in np.argsort(table["overimputation_rmse"], kind="stable"):
+        if fits[best] is None:
+            break
+        k, kind = candidates[best]
+        start = fits[best]
+        warm = make_mixture(
+            k,
+            kind,
+            weights_init=start.weights_,
+            means_init=start.means_,
+            precisions_init=start.precisions_,
+            n_init=1,
+        )
+        try:
+            return warm.fit(X), table
+        except SingularCovarianceError as error:
+            failures.append(error)
+            table["overimputation_rmse"][best] = np.inf
+    raise failures[-1]
 
 
 def _record(table, k, kind, rmse, seconds):

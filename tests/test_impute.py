@@ -330,7 +330,9 @@ def test_column_transformer_with_a_numeric_marker_and_pickling():
 
 def test_observed_bounds_are_each_feature_s_observed_range(iris_holed):
     _, X = iris_holed
-    imputer = EMImputer(min_value="observed", max_value="observed", random_state=0).fit(X)
+    imputer = EMImputer(
+        n_components=1, covariance_type="full", min_value="observed", max_value="observed"
+    ).fit(X)
     query = np.array([[10.0, np.nan, np.nan, -10.0], [np.nan, -10.0, 10.0, np.nan]])
     out = imputer.transform(query)
     missing = np.isnan(query)
