@@ -51,11 +51,17 @@ class Family(Protocol):
     def prepare(self, params: Any, dtype, n_rows: int, n_threads: int) -> Prepared:
         """What every block of a pass needs, computed once per pass."""
 
-    def block_statistics(self, prepared: Prepared, block: np.ndarray, cache, key) -> Any:
+    def block_statistics(
+        self, prepared: Prepared, block: np.ndarray, cache, key, weights=None
+    ) -> Any:
         """Statistics (with ``__add__`` and a ``loglik``) of one block of rows.
 
         ``cache`` keeps what depends on the block's data alone between passes
         (``_missing.LayoutCache``), under ``key``; None keeps nothing.
+        ``weights``, given only when a fit has row weights, holds the block's:
+        a weight multiplies its row's responsibilities (so every moment) and
+        its log-likelihood, so that an integer weight counts as that many
+        copies of the row. A family without weighted rows may omit it.
         """
 
     def block_log_prob(self, prepared: Prepared, block: np.ndarray, cache, key) -> np.ndarray:

@@ -45,12 +45,17 @@ class EM:
     """Passes of one family over one data set: what EM and SQUAREM step with.
 
     ``cache`` keeps what depends on the data alone (the layout of its NaN)
-    between the passes of one fit.
+    between the passes of one fit. ``sample_weight`` holds one weight per row
+    of the fitted data (None: every row counts once); ``log_prior`` is the
+    log prior density of the parameters (None: maximum likelihood), which
+    the family's MAP M-step maximises along with the likelihood.
     """
 
     family: object
     backend: Backend = Backend()
     cache: LayoutCache = field(default_factory=LayoutCache, compare=False, repr=False)
+    sample_weight: np.ndarray = field(default=None, compare=False, repr=False)
+    log_prior: object = field(default=None, compare=False, repr=False)
 
     def prepare(self, X, params, dtype=None):
         dtype = X.dtype if dtype is None else dtype
@@ -58,10 +63,20 @@ class EM:
 
     def statistics(self, X, params, dtype=None):
         prepared = self.prepare(X, params, dtype)
-        return _pass.statistics(X, self.family, prepared, self.backend, self.cache), prepared
+        stats = _pass.statistics(
+            X, self.family, prepared, self.backend, self.cache, self.sample_weight
+        )
+        return stats, prepared
+
+    def objective(self, stats, params, n_samples):
+        """What EM increases: the log-likelihood of ``params`` (plus its log
+        prior density, with a prior) per sample, or per unit of weight."""
+        total = n_samples if self.sample_weight is None else self.sample_weight.sum()
+        log_prior = 0.0 if self.log_prior is None else self.log_prior(params)
+        return (stats.loglik + log_prior) / total
 
     def step(self, X, params):
-        """One EM iteration: the mean log-likelihood of ``params``, and its update.
+        """One EM iteration: the ``objective`` of ``params``, and its update.
 
         A pass below float64 whose update it could not resolve (or that
         failed) is redone in float64, so float32 input never fails where
@@ -72,12 +87,12 @@ class EM:
             stats, prepared = self.statistics(X, params)
             update = self.family.m_step(stats)
             if self.family.resolved(prepared, update):
-                return stats.loglik / X.shape[0], update
+                return self.objective(stats, params, X.shape[0]), update
         except ValueError:
             if prepared is None or prepared.dtype == np.float64:
                 raise
         stats, _ = self.statistics(X, params, np.float64)
-        return stats.loglik / X.shape[0], self.family.m_step(stats)
+        return self.objective(stats, params, X.shape[0]), self.family.m_step(stats)
 
     def log_prob(self, X, params):
         """``(n, k)``: ``log w_k + log p(x | k)`` for every row."""
@@ -185,9 +200,9 @@ def initial_params(X, em, settings, user_start, random_state):
     if weights is None or means is None or covariances is None:
         X = fill_with_column_means(X)
         resp = initial_responsibilities(
-            X, settings.n_components, settings.init_params, random_state
+            X, settings.n_components, settings.init_params, random_state, em.sample_weight
         )
-        estimate = em.family.from_responsibilities(X, resp)
+        estimate = em.family.from_responsibilities(X, resp, em.sample_weight)
         weights = estimate.weights if weights is None else weights
         means = estimate.means if means is None else means
         covariances = estimate.covariances if covariances is None else covariances

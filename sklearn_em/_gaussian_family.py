@@ -13,11 +13,12 @@ from scipy.special import softmax
 
 from . import _centred, _design, _origin
 from ._family import Statistics
-from ._gaussian import FAMILIES, SingularCovarianceError
+from ._gaussian import EPS, FAMILIES, SingularCovarianceError
 from ._init import starting_parameters
 from ._kernels import choose, eligible
 from ._missing import DEFAULT_TUNING, conditionals
 from ._pass import as_log_zero_where_overflowed, normalise_log_responsibilities
+from ._prior import log_prior_density, map_parameters, scatter_from_covariances
 
 KERNEL_MODULES = {"design": _design, "centred": _centred, "origin": _origin}
 PRECISION_SHAPES = {
@@ -81,12 +82,15 @@ class GaussianFamily:
     ``kernel`` forces the complete rows' kernel ('design' or 'centred');
     None lets the cost model choose per pass. ``tuning`` batches the
     missing-value path. Neither changes a result beyond rounding.
+    ``prior`` (a ``_prior.ResolvedPrior``, whose scale holds ``reg_covar``)
+    makes the M-step MAP; None is maximum likelihood.
     """
 
     covariance_type: str
     reg_covar: float
     kernel: str = None
     tuning: object = DEFAULT_TUNING
+    prior: object = None
 
     @property
     def type(self):
@@ -119,37 +123,44 @@ class GaussianFamily:
             row_bytes=row_bytes,
         )
 
-    def block_statistics(self, prepared, block, cache=None, key=None):
+    def block_statistics(self, prepared, block, cache=None, key=None, weights=None):
         incomplete = rows_with_nan(block)
         if not incomplete.any():
-            return self._complete_statistics(prepared, block)
-        stats = self._incomplete_statistics(prepared, block, incomplete, cache, key)
+            return self._complete_statistics(prepared, block, weights)
+        stats = self._incomplete_statistics(prepared, block, incomplete, cache, key, weights)
         if incomplete.all():
             return stats
-        return stats + self._complete_statistics(prepared, block[~incomplete])
+        complete_weights = None if weights is None else weights[~incomplete]
+        return stats + self._complete_statistics(prepared, block[~incomplete], complete_weights)
 
-    def _complete_statistics(self, prepared, X):
+    def _complete_statistics(self, prepared, X, weights=None):
         kernel = KERNEL_MODULES[prepared.kernel]
         scored = kernel.score(prepared.kernel_prepared, X)
         resp = scored.log_prob
-        loglik = normalise_log_responsibilities(resp, axis=0).sum(dtype=np.float64)
+        loglik = _weighted_sum(normalise_log_responsibilities(resp, axis=0), weights)
+        if weights is not None:
+            resp *= weights.astype(resp.dtype)  # (k, m): now weighted responsibilities
         nk, s1, s2 = kernel.moments(prepared.kernel_prepared, scored.work, resp)
         return Statistics(nk, prepared.centres, s1, s2, float(loglik))
 
-    def _incomplete_statistics(self, prepared, block, incomplete, cache, key):
+    def _incomplete_statistics(self, prepared, block, incomplete, cache, key, weights=None):
         total = None
         centres = prepared.centres - prepared.shift
         diagonal = np.arange(block.shape[1])
         for part, cond in self._conditional_parts(prepared, block, incomplete, cache, key):
             resp = cond.log_prob
-            loglik = normalise_log_responsibilities(resp).sum()
+            part_weights = None if weights is None else weights[part]
+            loglik = _weighted_sum(normalise_log_responsibilities(resp), part_weights)
+            if part_weights is not None:
+                resp *= part_weights[:, None]  # (m, k): now weighted responsibilities
             s1, second = cond.moment_sums(resp, centres)
             # A missing value's conditional variance holds the reg_covar of the
             # step before; the M-step adds it again, so it is taken out here.
             # Otherwise it compounds, and the likelihood falls, on rows with
-            # little observed.
-            missing_weight = resp.T @ np.isnan(block[part])
-            second[:, diagonal, diagonal] -= self.reg_covar * missing_weight
+            # little observed. A prior holds reg_covar in its scale instead.
+            if self.prior is None:
+                missing_weight = resp.T @ np.isnan(block[part])
+                second[:, diagonal, diagonal] -= self.reg_covar * missing_weight
             s2 = self.type.from_dense_second_moments(second)
             stats = Statistics(resp.sum(axis=0), prepared.centres, s1, s2, float(loglik))
             total = stats if total is None else total + stats
@@ -211,7 +222,20 @@ class GaussianFamily:
     # -- parameters ------------------------------------------------------
 
     def m_step(self, stats):
-        return self.type.m_step(stats, self.reg_covar)
+        if self.prior is None:
+            return self.type.m_step(stats, self.reg_covar)
+        # MAP: the scatter about the weighted means, from the ML covariances
+        # without reg_covar (the prior's scale holds it).
+        nk = stats.nk + EPS
+        delta = stats.s1 / nk[:, None]
+        ml_covariances = self.type.covariances(stats.s2, nk, delta, 0.0)
+        scatter = scatter_from_covariances(self.prior, ml_covariances, nk)
+        means, covariances = map_parameters(self.prior, nk, stats.centres + delta, scatter)
+        return self.from_parts(nk / nk.sum(), means, covariances)
+
+    def log_prior(self, mixture):
+        """The log prior density of ``mixture`` (its weights flat); 0 without a prior."""
+        return 0.0 if self.prior is None else log_prior_density(self.prior, mixture)
 
     def resolved(self, prepared, update):
         if prepared.dtype == np.float64:
@@ -221,10 +245,11 @@ class GaussianFamily:
     def from_parts(self, weights, means, covariances):
         return self.type.make_mixture(weights, means, covariances, self.reg_covar)
 
-    def from_responsibilities(self, X, resp):
-        """The start that ``(n, k)`` starting responsibilities give, as scikit-learn's."""
+    def from_responsibilities(self, X, resp, sample_weight=None):
+        """The start that ``(n, k)`` starting responsibilities give, as scikit-learn's
+        (with row weights, and the MAP step with a prior)."""
         weights, means, covariances = starting_parameters(
-            X, resp, self.covariance_type, self.reg_covar
+            X, resp, self.covariance_type, self.reg_covar, sample_weight, self.prior
         )
         return self.from_parts(weights, means, covariances)
 
@@ -244,8 +269,10 @@ class GaussianFamily:
         covariances = self.type.from_unconstrained(theta[k + k * d :], k, d)
         # Every EM step keeps the covariances at reg_covar or above; a jump
         # below would trade that regularisation for likelihood. The slack is
-        # for the rounding of an EM step's own smallest eigenvalue.
-        if not self.type.smallest_variance(covariances) >= self.reg_covar * (1 - 1e-6):
+        # for the rounding of an EM step's own smallest eigenvalue. (A MAP
+        # step has no such floor: its prior keeps the covariances positive.)
+        floor = 0.0 if self.prior is not None else self.reg_covar * (1 - 1e-6)
+        if not self.type.smallest_variance(covariances) >= floor:
             raise SingularCovarianceError(range(k), self.reg_covar)
         return self.from_parts(weights, means, covariances)
 
@@ -290,6 +317,13 @@ class GaussianFamily:
                 covariance = self.type.component_covariance(mixture.covariances, k, mean.size)
                 parts.append(rng.multivariate_normal(mean, covariance, int(count)))
         return np.vstack(parts), labels
+
+
+def _weighted_sum(row_logliks, weights):
+    """The log-likelihood of a block: its rows' sum, each by its weight."""
+    if weights is None:
+        return row_logliks.sum(dtype=np.float64)
+    return weights @ row_logliks.astype(np.float64)
 
 
 def _numerically_singular(precisions):

@@ -10,13 +10,20 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
 from ._blocks import row_chunks
+from ._prior import map_parameters
 
 # scikit-learn adds this to every count so that an empty component has a mean.
 COUNT_FLOOR = 10 * np.finfo(np.float64).eps
 
 
-def initial_responsibilities(X, n_components, method, random_state):
-    """Starting responsibilities, ``(n_samples, n_components)``, drawn from ``random_state``."""
+def initial_responsibilities(X, n_components, method, random_state, sample_weight=None):
+    """Starting responsibilities, ``(n_samples, n_components)``, drawn from ``random_state``.
+
+    With ``sample_weight``, k-means and k-means++ weigh the rows, and
+    'random_from_data' draws rows with probability proportional to their
+    weight (unless all weights are equal: then as without them, so that
+    weights of one give the unweighted start).
+    """
     n_samples = X.shape[0]
     if method == "random":
         resp = random_state.uniform(size=(n_samples, n_components))
@@ -26,13 +33,18 @@ def initial_responsibilities(X, n_components, method, random_state):
     if method in ("kmeans", "k-means++") and not _squares_fit(X):
         X = X.astype(np.float64)  # k-means sums squared distances
     if method == "kmeans":
-        kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=random_state).fit(X)
+        kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
+        kmeans.fit(X, sample_weight=sample_weight)
         resp[np.arange(n_samples), kmeans.labels_] = 1.0
         return resp
     if method == "k-means++":
-        _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
+        _, indices = kmeans_plusplus(
+            X, n_components, sample_weight=sample_weight, random_state=random_state
+        )
     elif method == "random_from_data":
-        indices = random_state.choice(n_samples, size=n_components, replace=False)
+        uniform = sample_weight is None or np.all(sample_weight == sample_weight[0])
+        p = None if uniform else sample_weight / sample_weight.sum()
+        indices = random_state.choice(n_samples, size=n_components, replace=False, p=p)
     else:
         raise ValueError(f"Unknown init_params {method!r}.")
     resp[indices, np.arange(n_components)] = 1.0
@@ -47,13 +59,20 @@ def _squares_fit(X):
     return scale == 0.0 or 1e-12 < scale < 1e12
 
 
-def starting_parameters(X, resp, covariance_type, reg_covar):
+def starting_parameters(X, resp, covariance_type, reg_covar, sample_weight=None, prior=None):
     """Weights, means and covariances from starting responsibilities.
 
     Sums are taken about each component's own mean, in float64. Rows that a
     hard start ('random_from_data', 'k-means++') leaves in no component count
     in a 'tied' covariance by their raw second moments, as in scikit-learn.
+    ``sample_weight`` scales each row's responsibilities; with a ``prior``
+    (a ``_prior.ResolvedPrior``) the means and covariances are its MAP
+    M-step, as mclust starts.
     """
+    left_out = 1.0 - resp.sum(axis=1)
+    if sample_weight is not None:
+        resp = resp * sample_weight[:, None]
+        left_out = left_out * sample_weight
     counts = resp.sum(axis=0)
     d = X.shape[1]
     means = np.zeros((counts.size, d))
@@ -77,9 +96,15 @@ def starting_parameters(X, resp, covariance_type, reg_covar):
             else:
                 scatter[k] += (resp[rows, k] * centred.T) @ centred
         if covariance_type == "tied":
-            left_out = 1.0 - resp[rows].sum(axis=1)
-            unassigned += (left_out * block.T) @ block
+            unassigned += (left_out[rows] * block.T) @ block
     weights = nk / nk.sum()
+    if prior is not None:
+        # Only the rows a start assigns count: the prior needs no stand-in.
+        if covariance_type == "tied":
+            scatter = scatter.sum(axis=0)
+        elif covariance_type == "spherical":
+            scatter = scatter.sum(axis=1)
+        return weights, *map_parameters(prior, nk, means, scatter)
     return weights, means, _covariances(scatter, unassigned, nk, covariance_type, reg_covar)
 
 

@@ -12,11 +12,18 @@ class DensityUnderflowError(ValueError):
     """Some rows have a density that underflows to zero under every component."""
 
 
-def statistics(X, family, prepared, backend, cache=None):
-    """The sum of the family's statistics over every block of ``X``."""
+def statistics(X, family, prepared, backend, cache=None, sample_weight=None):
+    """The sum of the family's statistics over every block of ``X``.
+
+    ``sample_weight`` (one number per row of ``X``, or None) reaches the
+    family block by block; a family is given no weights when there are none.
+    """
 
     def block(rows):
-        return family.block_statistics(prepared, X[rows], cache, (rows.start, rows.stop))
+        args = (prepared, X[rows], cache, (rows.start, rows.stop))
+        if sample_weight is None:
+            return family.block_statistics(*args)
+        return family.block_statistics(*args, weights=sample_weight[rows])
 
     return backend.map_reduce(block, X.shape[0], prepared.row_bytes)
 

@@ -2,6 +2,7 @@
 
 import warnings
 from contextlib import contextmanager
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,8 @@ from ._fit import EM, Settings, fit
 from ._gaussian import FAMILIES, Mixture
 from ._gaussian_family import GaussianFamily
 from ._pass import normalise_log_responsibilities
+from ._prior import PRIOR_CONSTRAINT, resolve_prior
+from ._sample_weight import weighted_rows
 from ._validation import (
     check_enough_samples,
     check_every_feature_observed,
@@ -40,8 +43,12 @@ EM_PARAMETER_CONSTRAINTS = {
 
 
 def mixture_with_settings_of(estimator, **overrides):
-    """A GaussianMixture with ``estimator``'s EM settings, some overridden."""
+    """A GaussianMixture with ``estimator``'s EM settings, some overridden.
+
+    An estimator without a ``prior`` parameter gives maximum likelihood.
+    """
     settings = {name: getattr(estimator, name) for name in EM_PARAMETER_CONSTRAINTS}
+    settings["prior"] = getattr(estimator, "prior", None)
     return GaussianMixture(**{**settings, **overrides})
 
 
@@ -121,6 +128,15 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         each. None means as many threads as BLAS may use, so that its limits
         (``OMP_NUM_THREADS``, ``threadpoolctl``, joblib's workers) apply.
 
+    prior : {'conjugate'}, ConjugatePrior or None, default=None
+        None fits by maximum likelihood. A prior gives the maximum a
+        posteriori (MAP) mixture under the conjugate prior of mclust
+        (Fraley & Raftery, 2007); 'conjugate' is ``ConjugatePrior()``, with
+        mclust's defaults drawn from the training data. The start stays
+        that of ``init_params``, with the prior's M-step, as in mclust.
+        With a prior, ``reg_covar`` is added to the prior's scale instead of
+        to each covariance (so that EM stays monotone in the log-posterior).
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -148,11 +164,13 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         The number of EM passes of the kept fit.
 
     lower_bound_ : float
-        The mean log-likelihood of the last iterate of the kept fit.
+        The mean log-likelihood of the last iterate of the kept fit (with a
+        ``prior``: the log-posterior, log-likelihood plus log prior density,
+        per sample; per unit of weight with ``sample_weight``).
 
     lower_bounds_ : list of float
-        The mean log-likelihood of the iterate at each pass of the kept fit.
-        It never decreases; with SQUAREM, a rejected jump repeats the value.
+        The same at each pass of the kept fit. It never decreases; with
+        SQUAREM, a rejected jump repeats the value.
 
     labels_ : ndarray of shape (n_samples,)
         The component of each training sample.
@@ -189,6 +207,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "prior": PRIOR_CONSTRAINT,
     }
 
     def __init__(
@@ -210,6 +229,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         verbose_interval=10,
         acceleration="squarem",
         n_jobs=None,
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -227,10 +247,11 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.acceleration = acceleration
         self.n_jobs = n_jobs
+        self.prior = prior
 
     # -- fitting ---------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the mixture by EM.
 
         Parameters
@@ -241,16 +262,21 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights: a weight scales its row's statistics
+            and log-likelihood, so an integer weight counts as that many
+            copies of the row and a zero weight removes it.
+
         Returns
         -------
         self : GaussianMixture
             The fitted mixture.
         """
-        self.fit_predict(X)
+        self.fit_predict(X, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the mixture by EM and return the component of each sample.
 
         Parameters
@@ -261,27 +287,31 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, as for ``fit``.
+
         Returns
         -------
         labels : ndarray of shape (n_samples,)
             The component of each sample, equal to ``labels_``.
         """
         with fitted_state_kept_on_failure(self):
-            return self._fit(X)
+            return self._fit(X, sample_weight)
 
-    def _fit(self, X):
+    def _fit(self, X, sample_weight=None):
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start_matches()
         X = validate_with_nan(self, X, ensure_min_samples=2, reset=not warm)
         check_every_feature_observed(X)
         check_enough_samples(X.shape[0], self.n_components)
-        engine = self._engine(fitting=True)
+        X_fit, weights = weighted_rows(X, sample_weight, self.n_components)
+        engine = self._fitting_engine(X_fit, weights)
         start = user_start(self, engine.family, X.shape[1])
 
         previous = (self._mixture(), self.lower_bound_) if warm else None
         random_state = check_random_state(self.random_state)
-        result = fit(X, engine, self._settings(), random_state, start, warm=previous)
+        result = fit(X_fit, engine, self._settings(), random_state, start, warm=previous)
 
         self._set_mixture(result.params, X.dtype)
         # Labels from the stored parameters, so that predict(X) gives the same.
@@ -360,6 +390,16 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     def _engine(self, fitting=False):
         """Passes of this mixture's family for one fit or one scoring."""
         return EM(self._family(fitting), Backend(threads_for(self.n_jobs)))
+
+    def _fitting_engine(self, X, weights):
+        """The engine of a fit on rows ``X`` with ``weights``: MAP with a prior."""
+        prior = resolve_prior(
+            self.prior, X, weights, self.n_components, self.covariance_type, self.reg_covar
+        )
+        family = replace(self._family(fitting=True), prior=prior)
+        log_prior = None if prior is None else family.log_prior
+        engine = self._engine(fitting=True)
+        return replace(engine, family=family, sample_weight=weights, log_prior=log_prior)
 
     def _engine_and_data(self, X):
         check_is_fitted(self)

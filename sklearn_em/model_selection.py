@@ -14,6 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import single_blas_thread
 from ._gaussian import FAMILIES
+from ._prior import PRIOR_CONSTRAINT
+from ._sample_weight import validated_sample_weight, weighted_criterion
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 
@@ -126,6 +128,11 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     verbose : int, default=0
         Print each candidate's criterion, iterations and time as it is fitted.
 
+    prior : {'conjugate'}, ConjugatePrior or None, default=None
+        Passed to each mixture: with a prior every candidate is its MAP fit,
+        and the criterion takes the log-likelihood at that fit with the same
+        parameter count, as mclust's BIC with ``priorControl()`` does.
+
     Attributes
     ----------
     best_estimator_ : GaussianMixture
@@ -174,6 +181,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         "covariance_type": [StrOptions({*FAMILIES, "all"}), list, tuple],
         "criterion": [StrOptions({"bic", "aic"})],
         "n_jobs": [Integral, None],
+        "prior": PRIOR_CONSTRAINT,
     }
 
     def __init__(
@@ -191,6 +199,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         random_state=None,
         n_jobs=None,
         verbose=0,
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -204,9 +213,10 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.prior = prior
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit every candidate mixture and keep the best.
 
         Parameters
@@ -217,12 +227,18 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, passed to each mixture's ``fit``; the
+            criterion then counts each row by its weight (the total weight
+            is the number of samples).
+
         Returns
         -------
         self : GaussianMixtureIC
             The fitted selector.
         """
         X = validate_with_nan(self, X, ensure_min_samples=2)
+        weights = validated_sample_weight(sample_weight, X, 1)
         candidates = [
             (k, covariance_type)
             for covariance_type in self._covariance_types()
@@ -234,14 +250,14 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         with single_blas_thread(n_threads > 1), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             results = Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(self._fit_candidate)(X, k, covariance_type, seed, inner_n_jobs)
+                delayed(self._fit_candidate)(X, k, covariance_type, seed, inner_n_jobs, weights)
                 for k, covariance_type in candidates
             )
         fitted = [model for model, _ in results if model is not None]
         if not fitted:
             raise results[0][1]
         scores = [
-            getattr(model, self.criterion)(X) if model is not None else np.inf
+            weighted_criterion(model, X, weights, self.criterion) if model is not None else np.inf
             for model, _ in results
         ]
         best = int(np.argmin(scores))
@@ -261,7 +277,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
 
-    def _fit_candidate(self, X, n_components, covariance_type, seed, n_jobs):
+    def _fit_candidate(self, X, n_components, covariance_type, seed, n_jobs, weights=None):
         model = mixture_with_settings_of(
             self,
             n_components=n_components,
@@ -272,7 +288,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         )
         started = time.perf_counter()
         try:
-            model.fit(X)
+            model.fit(X, sample_weight=weights)
         except ValueError as error:
             if self.verbose:
                 print(f"k={n_components} {covariance_type}: failed ({error})")
@@ -280,7 +296,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         if self.verbose:
             print(
                 f"k={n_components} {covariance_type}: {self.criterion} "
-                f"{getattr(model, self.criterion)(X):.3f}, {model.n_iter_} iterations, "
+                f"{weighted_criterion(model, X, weights, self.criterion):.3f}, "
+                f"{model.n_iter_} iterations, "
                 f"{time.perf_counter() - started:.2f}s"
             )
         return model, None
