@@ -14,7 +14,7 @@ from sklearn.base import clone
 MAX_RESAMPLES = 100
 
 
-def bootstrap_mixture(mixture, X, random_state):
+def bootstrap_mixture(mixture, X, random_state, sample_weight=None):
     """``mixture`` refitted by EM to a bootstrap resample of the rows of ``X``.
 
     EM starts from the fitted ``mixture``: a resample's optimum lies near the
@@ -29,13 +29,15 @@ def bootstrap_mixture(mixture, X, random_state):
         The rows it was fitted to, NaN where missing.
     random_state : RandomState
         Draws the resample.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Row weights of the fit: rows are drawn in proportion to them.
 
     Returns
     -------
     GaussianMixture
         A new mixture with ``mixture``'s settings, fitted to the resample.
     """
-    rows = _resample_observing_every_feature(~np.isnan(X), random_state)
+    rows = _resample_observing_every_feature(~np.isnan(X), random_state, sample_weight)
     refit = clone(mixture).set_params(
         weights_init=mixture.weights_,
         means_init=mixture.means_,
@@ -47,10 +49,14 @@ def bootstrap_mixture(mixture, X, random_state):
     return refit.fit(X[rows])
 
 
-def _resample_observing_every_feature(observed, random_state):
+def _resample_observing_every_feature(observed, random_state, sample_weight=None):
     n_samples = observed.shape[0]
+    p = None if sample_weight is None else sample_weight / sample_weight.sum()
     for _ in range(MAX_RESAMPLES):
-        rows = random_state.randint(n_samples, size=n_samples)
+        if p is None:
+            rows = random_state.randint(n_samples, size=n_samples)
+        else:
+            rows = random_state.choice(n_samples, size=n_samples, p=p)
         if observed[rows].any(axis=0).all():
             return rows
     raise ValueError(

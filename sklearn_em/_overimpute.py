@@ -52,7 +52,7 @@ def candidate_settings(n_components, covariance_type, n_samples):
     return fitting or [min(pairs)]
 
 
-def choose_mixture(X, candidates, make_mixture, bounds, hidden):
+def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=None):
     """Fit the candidate that best re-imputes hidden observed cells.
 
     Parameters
@@ -68,6 +68,9 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
         The imputations' lower and upper bounds, per feature.
     hidden : ndarray of bool of shape (n_samples, n_features)
         The observed cells to hide, from :func:`cells_to_hide`.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Row weights: every fit takes them, and the error counts each hidden
+        cell by its row's weight.
 
     Returns
     -------
@@ -82,7 +85,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
     if len(candidates) == 1 or hidden.sum() < MIN_HIDDEN_CELLS:
         k, kind = candidates[0]
         _record(table, k, kind, np.nan, 0.0)
-        return make_mixture(k, kind).fit(X), table
+        return make_mixture(k, kind).fit(X, sample_weight=sample_weight), table
     overimputed = np.where(hidden, np.nan, X)
     scale = np.nanstd(X, axis=0)
     scale[~(scale > 0)] = 1.0
@@ -92,7 +95,8 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                fitted = make_mixture(k, kind, **SCORING_SETTINGS).fit(overimputed)
+                fitted = make_mixture(k, kind, **SCORING_SETTINGS)
+                fitted.fit(overimputed, sample_weight=sample_weight)
         except SingularCovarianceError as error:
             # A component collapsed on the thinner data: this candidate loses.
             failures.append(error)
@@ -102,7 +106,8 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
         filled = overimputed.copy()
         fill_missing(filled, fitted, *bounds)
         errors = ((filled - X) / scale)[hidden]
-        _record(table, k, kind, float(np.sqrt(np.mean(errors**2))), time.perf_counter() - began)
+        rmse = _root_mean_square(errors, _cell_weights(sample_weight, hidden))
+        _record(table, k, kind, rmse, time.perf_counter() - began)
         fits.append(fitted)
     if len(failures) == len(candidates):
         raise failures[0]
@@ -123,11 +128,23 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden):
             n_init=1,
         )
         try:
-            return warm.fit(X), table
+            return warm.fit(X, sample_weight=sample_weight), table
         except SingularCovarianceError as error:
             failures.append(error)
             table["overimputation_rmse"][best] = np.inf
     raise failures[-1]
+
+
+def _cell_weights(sample_weight, hidden):
+    """Each hidden cell's row weight (None without weights, or if all are zero)."""
+    if sample_weight is None:
+        return None
+    weights = np.broadcast_to(sample_weight[:, None], hidden.shape)[hidden]
+    return weights if weights.sum() > 0 else None
+
+
+def _root_mean_square(errors, weights):
+    return float(np.sqrt(np.average(errors**2, weights=weights)))
 
 
 def _record(table, k, kind, rmse, seconds):

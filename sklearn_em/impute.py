@@ -23,6 +23,8 @@ from ._dialect import (
 from ._filling import fill_missing
 from ._gaussian import FAMILIES
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
+from ._prior import PRIOR_CONSTRAINT
+from ._sample_weight import validated_sample_weight
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -131,11 +133,17 @@ class EMImputer(TransformerMixin, BaseEstimator):
     verbose : int, default=0
         The verbosity of the mixture's fit.
 
+    prior : {'conjugate'}, ConjugatePrior or None, default=None
+        Passed to every mixture fitted (the candidates and the chosen one):
+        with a prior each is the maximum a posteriori fit under mclust's
+        conjugate prior (see :class:`~sklearn_em.GaussianMixture`), which
+        keeps a component fed by few rows from collapsing.
+
     Attributes
     ----------
     mixture_ : GaussianMixture
         The mixture fitted by EM to the non-empty features (the maximum
-        likelihood estimate), or None when every feature is empty. The
+        likelihood estimate, or with ``prior`` the MAP one), or None when every feature is empty. The
         expectations are taken under it.
 
     posterior_mixture_ : GaussianMixture or None
@@ -209,6 +217,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         ],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
+        "prior": PRIOR_CONSTRAINT,
     }
 
     def __init__(
@@ -230,6 +239,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         add_indicator=False,
         keep_empty_features=False,
         verbose=0,
+        prior=None,
     ):
         self.n_components = n_components
         self.missing_values = missing_values
@@ -247,9 +257,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
         self.verbose = verbose
+        self.prior = prior
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the mixture to the observed values of ``X``.
 
         Parameters
@@ -260,6 +271,13 @@ class EMImputer(TransformerMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, passed to every mixture's ``fit`` (a
+            zero weight leaves the row out of the model; it is still
+            imputed by ``transform``). The overimputation error counts each
+            hidden cell by its row's weight, and the bootstrap of
+            ``sample_posterior`` draws rows in proportion to their weight.
+
         Returns
         -------
         self : EMImputer
@@ -267,10 +285,12 @@ class EMImputer(TransformerMixin, BaseEstimator):
         """
         rng = check_random_state(self.random_state)
         with all_or_nothing(self):
-            modelled = self._fit(X, rng)
+            modelled, weights = self._fit(X, rng, sample_weight)
             if self.sample_posterior and self.mixture_ is not None:
                 bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
-                self.posterior_mixture_ = bootstrap_mixture(self.mixture_, modelled, bootstrap_rng)
+                self.posterior_mixture_ = bootstrap_mixture(
+                    self.mixture_, modelled, bootstrap_rng, weights
+                )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -301,7 +321,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
         rng = check_random_state(self.random_state)
         with all_or_nothing(self):
-            modelled = self._fit(X, rng)
+            modelled, _ = self._fit(X, rng)
         warn_of_dropped_features(self)
         imputations = []
         for _ in range(n_imputations):
@@ -313,9 +333,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
             imputations.append(_wrap_data_with_container("transform", completed, X, self))
         return imputations
 
-    def _fit(self, X, rng):
-        """Fit every attribute; the modelled columns of ``X``, NaN where missing."""
+    def _fit(self, X, rng, sample_weight=None):
+        """Fit every attribute; the modelled columns of ``X``, NaN where missing,
+        and the validated row weights (None without them)."""
         X, missing = self._validated(X, reset=True)
+        weights = validated_sample_weight(sample_weight, X, 1)
         self._empty_features = missing.all(axis=0)
         self._observed_range = observed_range(X, missing)
         self.indicator_ = None
@@ -337,11 +359,12 @@ class EMImputer(TransformerMixin, BaseEstimator):
                 self._make_mixture,
                 (lower[modelled], upper[modelled]),
                 cells_to_hide(~np.isnan(X), np.random.RandomState(rng.randint(_MAX_SEED))),
+                weights,
             )
             self.n_iter_ = self.mixture_.n_iter_
             self.n_components_ = self.mixture_.n_components
             self.covariance_type_ = self.mixture_.covariance_type
-        return X
+        return X, weights
 
     def _make_mixture(self, n_components, covariance_type, **overrides):
         return mixture_with_settings_of(
