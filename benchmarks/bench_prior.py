@@ -92,8 +92,9 @@ def imputation_rmse(X, prior, n_components, repeats):
         rng = np.random.default_rng(seed)
         mask = rng.random(X.shape) < 0.3
         mask[mask.all(axis=1), 0] = False
-        imputer = EMImputer(n_components=n_components, random_state=seed)
-        imputer.prior = prior  # until EMImputer takes prior= itself
+        imputer = EMImputer(
+            n_components=n_components, covariance_type="full", random_state=seed, prior=prior
+        )
         filled = imputer.fit_transform(np.where(mask, np.nan, X))
         errors.append(np.sqrt(np.mean((filled[mask] - X[mask]) ** 2)))
     return float(np.mean(errors))

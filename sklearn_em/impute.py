@@ -143,8 +143,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
     ----------
     mixture_ : GaussianMixture
         The mixture fitted by EM to the non-empty features (the maximum
-        likelihood estimate, or with ``prior`` the MAP one), or None when every feature is empty. The
-        expectations are taken under it.
+        likelihood estimate, or with ``prior`` the MAP one), or None when
+        every feature is empty. The expectations are taken under it.
 
     posterior_mixture_ : GaussianMixture or None
         With ``sample_posterior``, one draw of the parameters: the mixture

@@ -199,3 +199,73 @@ def test_a_feature_observed_only_on_weightless_rows_is_named(data):
     weights = np.r_[np.zeros(5), np.ones(35)]
     with pytest.raises(ValueError, match="Feature\\(s\\) 2 have no observed value"):
         GaussianMixture(2).fit(X, sample_weight=weights)
+
+
+@pytest.mark.parametrize("prior", [None, "conjugate"])
+def test_the_imputer_passes_weights_and_prior_to_its_mixture(data, prior):
+    from sklearn_em import EMImputer
+
+    X, counts = data
+    X = _holed(X)
+    imputer = EMImputer(2, covariance_type="full", random_state=0, prior=prior)
+    imputer.fit(X, sample_weight=counts)
+    direct = GaussianMixture(2, random_state=0, prior=prior).fit(X, sample_weight=counts)
+    unweighted = GaussianMixture(2, random_state=0, prior=prior).fit(X)
+    assert imputer.mixture_.prior == prior
+    np.testing.assert_allclose(imputer.mixture_.means_, direct.means_, rtol=1e-12)
+    assert not np.allclose(imputer.mixture_.means_, unweighted.means_)
+    # Rows of zero weight are left out of the model but still imputed.
+    assert (counts == 0).any()
+    completed = imputer.transform(X)
+    assert not np.isnan(completed).any()
+    np.testing.assert_array_equal(completed[~np.isnan(X)], X[~np.isnan(X)])
+
+
+def test_the_imputers_choice_fits_every_candidate_with_the_weights(data):
+    from sklearn_em import EMImputer
+
+    X, counts = data
+    X = _holed(X, seed=5)
+    weighted = EMImputer(random_state=0).fit(X, sample_weight=counts)
+    repeated_share = EMImputer(random_state=0).fit(X, sample_weight=np.ones(len(X)))
+    plain = EMImputer(random_state=0).fit(X)
+    # Weights of one change nothing; other weights change the scores.
+    np.testing.assert_allclose(
+        repeated_share.candidate_scores_["overimputation_rmse"],
+        plain.candidate_scores_["overimputation_rmse"],
+    )
+    assert weighted.candidate_scores_["overimputation_rmse"] != pytest.approx(
+        plain.candidate_scores_["overimputation_rmse"]
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_every_kernel_weighs_rows_as_repeats(covariance_type, dtype):
+    from dataclasses import replace
+
+    from sklearn_em._fit import EM
+    from sklearn_em._gaussian_family import GaussianFamily
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3)) + rng.integers(3, size=(300, 1)) * 2.0
+    X[:40][rng.random((40, 3)) < 0.3] = np.nan  # the missing-value path too
+    counts = rng.integers(1, 4, size=len(X))
+    start = GaussianMixture(3, covariance_type=covariance_type, random_state=0, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        mixture = start.fit(np.where(np.isnan(X), 0.0, X))._mixture()
+    kernels = ["design", "centred"] + (
+        ["origin"] if covariance_type in ("diag", "spherical") else []
+    )
+    # float32 sums of 300 rows and of their ~600 repeats round differently.
+    tolerance, atol = (1e-10, 1e-12) if dtype == np.float64 else (1e-4, 1e-5)
+    for kernel in kernels:
+        family = replace(GaussianFamily(covariance_type, 1e-6), kernel=kernel)
+        Xd = X.astype(dtype)
+        weighted = EM(family, sample_weight=counts.astype(float)).step(Xd, mixture)
+        repeated = EM(family).step(np.repeat(Xd, counts, axis=0), mixture)
+        assert weighted[0] == pytest.approx(repeated[0], rel=tolerance), kernel
+        for name in ("weights", "means", "covariances"):
+            np.testing.assert_allclose(
+                getattr(weighted[1], name), getattr(repeated[1], name), rtol=tolerance, atol=atol
+            )
