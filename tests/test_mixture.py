@@ -293,7 +293,8 @@ def test_kmeans_initialization_on_a_subsample_of_many_rows():
 
 def test_kmeans_plus_plus_on_a_subsample_starts_on_data_rows():
     X = np.random.default_rng(1).normal(size=(3000, 2))
-    model = tuned(settings={"kmeans_rows": 200})(3, init_params="k-means++", max_iter=0, random_state=0).fit(X)
+    subsampled = tuned(settings={"kmeans_rows": 200})
+    model = subsampled(3, init_params="k-means++", max_iter=0, random_state=0).fit(X)
     for mean in model.means_:
         assert np.any(np.all(np.isclose(X, mean, rtol=1e-12, atol=1e-12), axis=1))
 
