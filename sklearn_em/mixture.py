@@ -15,9 +15,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._acceleration import run_squarem
 from ._blocks import blas_threads, row_chunks, single_blas_thread
-from ._em import ConvergenceMonitor, Engine, normalise_log_responsibilities, run_plain_em
+from ._em import Engine, normalise_log_responsibilities, run_plain_em
 from ._gaussian import FAMILIES, Mixture
 from ._init import initial_responsibilities
+from ._monitor import monitor_for
 
 # The EM settings that every estimator built on GaussianMixture shares and
 # passes through unchanged.
@@ -284,7 +285,8 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
-            runs = [self._run(X, engine, self._mixture(), self.lower_bound_, 0)]
+            trace = getattr(self, "_convergence_trace", (self.lower_bound_,))
+            runs = [self._run(X, engine, self._mixture(), trace, 0)]
         else:
             runs = self._run_initializations(X, engine, user_start)
 
@@ -305,6 +307,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         self.n_iter_ = monitor.n_iter
         self.lower_bounds_ = list(monitor.history)
         self.lower_bound_ = monitor.lower_bound
+        self._convergence_trace = monitor.trace
         self.labels_ = labels
         return labels
 
@@ -327,14 +330,14 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     def _initialize_and_run(self, X, engine, user_start, seed, index):
         start = self._initial_mixture(X, engine, user_start, np.random.RandomState(seed))
-        return self._run(X, engine, start, -np.inf, index)
+        return self._run(X, engine, start, (), index)
 
-    def _run(self, X, engine, start, previous_lower_bound, index):
+    def _run(self, X, engine, start, trace, index):
         if self.verbose:
             print(f"Initialization {index}")
         started = time.perf_counter()
-        monitor = ConvergenceMonitor(
-            self.tol, self.max_iter, self.verbose, self.verbose_interval, previous_lower_bound
+        monitor = monitor_for(
+            self.acceleration, self.tol, self.max_iter, self.verbose, self.verbose_interval, trace
         )
         run = run_squarem if self.acceleration == "squarem" else run_plain_em
         mixture = run(X, start, engine, monitor) if self.max_iter > 0 else start

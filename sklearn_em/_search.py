@@ -1,0 +1,69 @@
+"""A start that searches: short EM runs from several k-means++ starts, the best kept.
+
+EM climbs to the optimum nearest its start, so one start may leave the fit
+in a poor local optimum. Short runs from several starts, the one with the
+highest log-likelihood continued to convergence (the "em-EM" strategy of
+Biernacki, Celeux & Govaert, 2003), find a better optimum more often than
+as many complete runs cost: a run's first passes decide which optimum it
+climbs to, and its many later passes only refine it.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from ._acceleration import run_squarem
+from ._blocks import single_blas_thread
+from ._em import run_plain_em
+from ._monitor import monitor_for
+
+SEARCH = "k-means++-search"
+# The number of short runs, and the passes of each. Chosen by measurement
+# on overlapping clusters (benchmarks/bench_convergence.py, benchmarks/README.md).
+SEARCH_STARTS = 10
+SEARCH_PASSES = 10
+
+
+def searched_start(X, engine, make_start, random_state, acceleration="squarem"):
+    """The end of the best of ``SEARCH_STARTS`` short EM runs, to start the fit from.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The training data (NaN where missing).
+    engine : Engine
+        Runs the passes; with several threads the short runs share them, one
+        run per thread.
+    make_start : callable
+        ``make_start(random_state)`` gives one starting mixture.
+    random_state : RandomState
+        Seeds the starts.
+    acceleration : {'squarem', None}, default='squarem'
+        How the short runs iterate, as the fit does.
+
+    Returns
+    -------
+    mixture : Mixture
+        The short run's mixture with the highest log-likelihood.
+    """
+    seeds = random_state.randint(np.iinfo(np.int32).max, size=SEARCH_STARTS)
+    run = run_squarem if acceleration == "squarem" else run_plain_em
+
+    def short_run(engine, seed):
+        start = make_start(np.random.RandomState(seed))
+        # tol=0: a short run stops after its passes; none is judged converged.
+        monitor = monitor_for(acceleration, 0.0, SEARCH_PASSES)
+        mixture = run(X, start, engine, monitor)
+        return monitor.lower_bound, mixture
+
+    n_threads = min(engine.n_threads, SEARCH_STARTS)
+    if n_threads <= 1:
+        runs = [short_run(engine, seed) for seed in seeds]
+    else:
+        serial = replace(engine, n_threads=1, layouts={})
+        with single_blas_thread(True):
+            runs = Parallel(n_jobs=n_threads, prefer="threads")(
+                delayed(short_run)(serial, seed) for seed in seeds
+            )
+    return max(runs, key=lambda run: run[0])[1]
