@@ -40,13 +40,27 @@ class _Parameterisation:
             ]
         )
 
-    def unpack(self, theta):
+    def unpack(self, theta, floor):
+        """The mixture of ``theta``; raise if a variance falls below ``floor``."""
         k, d = self.shape
         family = self.engine.family
         weights = softmax(theta[:k])
         means = theta[k : k + k * d].reshape(k, d)
         covariances = family.from_unconstrained(theta[k + k * d :], k, d)
-        return family.make_mixture(weights, means, covariances, self.engine.reg_covar)
+        reg_covar = self.engine.reg_covar
+        if not family.smallest_variance(covariances) >= floor:
+            raise SingularCovarianceError(range(k), reg_covar)
+        return family.make_mixture(weights, means, covariances, reg_covar)
+
+    def variance_floor(self, mixture):
+        """The lowest variance a jump from ``mixture`` may reach.
+
+        Every EM step keeps covariances at reg_covar or above (up to rounding,
+        hence the step's own smallest); a jump below would trade that
+        regularisation for likelihood.
+        """
+        family = self.engine.family
+        return min(self.engine.reg_covar, family.smallest_variance(mixture.covariances))
 
 
 def run_squarem(X, start, engine, monitor):
@@ -114,7 +128,7 @@ def _extrapolate(params, thetas, t2, step_max):
         theta = theta0 + 2 * alpha * r + alpha**2 * v
         try:
             if np.all(np.isfinite(theta)):
-                return alpha, params.unpack(theta)
+                return alpha, params.unpack(theta, params.variance_floor(t2))
         except SingularCovarianceError:
             pass
     return 1.0, t2

@@ -13,7 +13,7 @@ import itertools
 import threading
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
@@ -115,8 +115,35 @@ def blas_threads():
 
 
 def single_blas_thread(active):
-    """Cap BLAS at one thread while our own threads run, else do nothing."""
-    return _controller().limit(limits=1, user_api="blas") if active else nullcontext()
+    """Cap BLAS at one thread while our own threads run, else do nothing.
+
+    The cap is process-wide, and callers on several threads overlap in any
+    order: the first to enter sets it and the last to leave lifts it, so the
+    limits from before the first are what remain.
+    """
+    return _one_blas_thread() if active else nullcontext()
+
+
+_cap_lock = threading.Lock()
+_cap_holders = 0
+_cap = None
+
+
+@contextmanager
+def _one_blas_thread():
+    global _cap_holders, _cap
+    with _cap_lock:
+        if _cap_holders == 0:
+            _cap = _controller().limit(limits=1, user_api="blas")
+        _cap_holders += 1
+    try:
+        yield
+    finally:
+        with _cap_lock:
+            _cap_holders -= 1
+            if _cap_holders == 0:
+                _cap.restore_original_limits()
+                _cap = None
 
 
 @functools.cache

@@ -130,10 +130,17 @@ class Engine:
 
     def _incomplete_statistics(self, block, incomplete, prepared, rows):
         total = None
-        for _, cond in self._conditional_parts(block, incomplete, prepared, rows):
+        for positions, cond in self._conditional_parts(block, incomplete, prepared, rows):
             resp = cond.log_prob
             loglik = normalise_log_responsibilities(resp).sum()
             s1, second = cond.moment_sums(resp)
+            # A missing value's conditional variance holds the reg_covar of the
+            # step before; the M-step adds it again, so it is taken out here.
+            # Otherwise it compounds, and the likelihood falls, on rows with
+            # little observed.
+            missing_weight = resp.T @ np.isnan(block[positions])
+            diagonal = np.arange(block.shape[1])
+            second[:, diagonal, diagonal] -= self.reg_covar * missing_weight
             stats = Statistics(
                 nk=resp.sum(axis=0),
                 s1=s1,

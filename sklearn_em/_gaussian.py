@@ -32,11 +32,12 @@ class SingularCovarianceError(ValueError):
         self.components = list(components)
         names = ", ".join(str(k) for k in self.components)
         super().__init__(
-            f"The covariance of component(s) {names} is singular even with "
-            f"reg_covar={reg_covar:g}: the component collapsed onto too few "
-            "distinct samples. Increase reg_covar (relative to the scale of the "
-            "features, or standardise them), reduce n_components, or remove "
-            "duplicated samples."
+            "Fitting the mixture model failed because some components have ill-defined "
+            "empirical covariance (for instance caused by singleton or collapsed samples). "
+            "Try to decrease the number of components, increase reg_covar, or scale the "
+            f"input data. The covariance of component(s) {names} is singular even with "
+            f"reg_covar={reg_covar:g}: Increase reg_covar relative to the scale of the "
+            "features (or standardise them), or remove duplicated samples."
         )
 
 
@@ -146,6 +147,10 @@ class _Family:
     def to_unconstrained(self, covariances):
         """A flat vector of real numbers that parameterises the covariances."""
         raise NotImplementedError
+
+    def smallest_variance(self, covariances):
+        """The smallest eigenvalue of any component's covariance."""
+        return float(np.linalg.eigvalsh(covariances).min())
 
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
@@ -450,6 +455,9 @@ class _Independent(_Family):
 
     def to_unconstrained(self, covariances):
         return np.log(covariances).ravel()
+
+    def smallest_variance(self, covariances):
+        return float(covariances.min())
 
     def from_unconstrained(self, theta, n_components, n_features):
         return np.exp(theta)

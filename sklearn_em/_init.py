@@ -1,7 +1,9 @@
-"""Starting responsibilities: kmeans, k-means++, random, random_from_data.
+"""Starting points: the responsibilities of kmeans, k-means++, random and
+random_from_data, and the parameters they give.
 
-Each method returns a function of a row slice that gives those rows'
-responsibilities, so that no ``(n_samples, n_components)`` array is ever held.
+Both follow scikit-learn's ``GaussianMixture`` draw for draw and formula for
+formula, so that one ``random_state`` gives the same start, and so the same
+model, in both packages.
 """
 
 import numpy as np
@@ -9,74 +11,68 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 
 from ._blocks import row_chunks
 
-# k-means and k-means++ for a starting point run on at most this many rows
-# (a uniform subsample); k-means then labels every row by its nearest centre.
-# On all rows they would cost more than EM's first passes, and k-means's copy
-# of the data would double the fit's memory.
-KMEANS_ROWS = 50_000
+# scikit-learn adds this to every count so that an empty component has a mean.
+COUNT_FLOOR = 10 * np.finfo(np.float64).eps
 
 
 def initial_responsibilities(X, n_components, method, random_state):
-    """A function ``rows -> (len(rows), n_components)`` of starting responsibilities."""
-    if n_components == 1:
-        return lambda rows: np.ones((_length(rows), 1))
-    if method == "random":
-        seed = random_state.randint(np.iinfo(np.int32).max)
-
-        def uniform(rows):
-            draws = np.random.default_rng([seed, rows.start]).uniform(
-                size=(_length(rows), n_components)
-            )
-            return draws / draws.sum(axis=1, keepdims=True)
-
-        return uniform
-    labels = _initial_labels(X, n_components, method, random_state)
-    return lambda rows: _one_hot(labels[rows], n_components)
-
-
-def _initial_labels(X, n_components, method, random_state):
-    """One component per row, or -1 for a row that starts in none."""
+    """Starting responsibilities, ``(n_samples, n_components)``, drawn from ``random_state``."""
     n_samples = X.shape[0]
-    rows, sample = None, X
-    if method in ("kmeans", "k-means++") and n_samples > KMEANS_ROWS:
-        rows = np.sort(random_state.choice(n_samples, KMEANS_ROWS, replace=False))
-        sample = X[rows]
+    if method == "random":
+        resp = random_state.uniform(size=(n_samples, n_components))
+        resp /= resp.sum(axis=1)[:, None]
+        return resp
+    resp = np.zeros((n_samples, n_components))
     if method == "kmeans":
-        # A subsample is our own copy, so k-means may centre it in place.
-        kmeans = KMeans(
-            n_clusters=n_components, n_init=1, random_state=random_state, copy_x=rows is None
-        ).fit(sample)
-        return kmeans.labels_ if rows is None else _nearest(X, kmeans.cluster_centers_)
+        kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=random_state).fit(X)
+        resp[np.arange(n_samples), kmeans.labels_] = 1.0
+        return resp
     if method == "k-means++":
-        _, indices = kmeans_plusplus(sample, n_components, random_state=random_state)
-        indices = indices if rows is None else rows[indices]
+        _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
     elif method == "random_from_data":
         indices = random_state.choice(n_samples, size=n_components, replace=False)
     else:
         raise ValueError(f"Unknown init_params {method!r}.")
-    labels = np.full(n_samples, -1)
-    labels[indices] = np.arange(n_components)
-    return labels
-
-
-def _nearest(X, centers):
-    """The index of the nearest centre for each row, a chunk of rows at a time."""
-    labels = np.empty(X.shape[0], dtype=np.intp)
-    squared = np.einsum("ij,ij->i", centers, centers)
-    for rows in row_chunks(X.shape[0], rows=8192):
-        scores = X[rows] @ centers.T
-        scores *= -2.0
-        scores += squared
-        labels[rows] = scores.argmin(axis=1)
-    return labels
-
-
-def _one_hot(labels, n_components):
-    resp = np.zeros((labels.size, n_components))
-    assigned = labels >= 0
-    resp[np.flatnonzero(assigned), labels[assigned]] = 1.0
+    resp[indices, np.arange(n_components)] = 1.0
     return resp
 
 
-def _length(rows):
-    return rows.stop - rows.start
+def starting_parameters(X, resp, covariance_type, reg_covar):
+    """Weights, means and covariances from starting responsibilities.
+
+    Sums are taken about each component's own mean, in float64. Rows that a
+    hard start ('random_from_data', 'k-means++') leaves in no component count
+    in a 'tied' covariance by their raw second moments, as in scikit-learn.
+    """
+    nk = resp.sum(axis=0) + COUNT_FLOOR
+    d = X.shape[1]
+    means = np.zeros((nk.size, d))
+    for rows in row_chunks(X.shape[0]):
+        means += resp[rows].T @ X[rows]
+    means /= nk[:, None]
+    squares_only = covariance_type in ("diag", "spherical")
+    scatter = np.zeros((nk.size, d) if squares_only else (nk.size, d, d))
+    unassigned = np.zeros((d, d))
+    for rows in row_chunks(X.shape[0]):
+        block = X[rows].astype(np.float64)
+        for k, mean in enumerate(means):
+            centred = block - mean
+            if squares_only:
+                scatter[k] += resp[rows, k] @ centred**2
+            else:
+                scatter[k] += (resp[rows, k] * centred.T) @ centred
+        if covariance_type == "tied":
+            left_out = 1.0 - resp[rows].sum(axis=1)
+            unassigned += (left_out * block.T) @ block
+    weights = nk / nk.sum()
+    return weights, means, _covariances(scatter, unassigned, nk, covariance_type, reg_covar)
+
+
+def _covariances(scatter, unassigned, nk, covariance_type, reg_covar):
+    d = scatter.shape[1]
+    if covariance_type == "tied":
+        return (scatter.sum(axis=0) + unassigned) / nk.sum() + reg_covar * np.eye(d)
+    if covariance_type == "full":
+        return scatter / nk[:, None, None] + reg_covar * np.eye(d)
+    variances = scatter / nk[:, None] + reg_covar
+    return variances if covariance_type == "diag" else variances.mean(axis=1)

@@ -2,7 +2,9 @@
 
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,6 +12,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -17,8 +20,9 @@ from ._acceleration import run_squarem
 from ._blocks import blas_threads, row_chunks, single_blas_thread
 from ._em import Engine, normalise_log_responsibilities, run_plain_em
 from ._gaussian import FAMILIES, Mixture
-from ._init import initial_responsibilities
+from ._init import initial_responsibilities, starting_parameters
 from ._monitor import monitor_for
+from ._search import SEARCH, searched_start
 
 # The EM settings that every estimator built on GaussianMixture shares and
 # passes through unchanged.
@@ -29,7 +33,7 @@ EM_PARAMETER_CONSTRAINTS = {
     "reg_covar": [Interval(Real, 0.0, None, closed="left")],
     "max_iter": [Interval(Integral, 0, None, closed="left")],
     "n_init": [Interval(Integral, 1, None, closed="left")],
-    "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
+    "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data", SEARCH})],
     "acceleration": [StrOptions({"squarem"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -271,19 +275,26 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             The component of each sample, equal to ``labels_``.
         """
-        X = validate_with_nan(self, X, ensure_min_samples=2)
+        with fitted_state_kept_on_failure(self):
+            return self._fit(X)
+
+    def _fit(self, X):
+        warm = self.warm_start and hasattr(self, "converged_")
+        if warm:
+            self._check_warm_start_matches()
+        X = validate_with_nan(self, X, ensure_min_samples=2, reset=not warm)
         _check_every_feature_observed(X)
         n_samples = X.shape[0]
         if n_samples < self.n_components:
             raise ValueError(
-                f"Got n_samples={n_samples} but n_components={self.n_components}: "
-                "a mixture needs at least as many samples as components. "
-                "Reduce n_components or provide more samples."
+                "Expected n_samples >= n_components but got "
+                f"n_components = {self.n_components}, n_samples = {n_samples}: a mixture "
+                "needs at least as many samples as components. Reduce n_components or "
+                "provide more samples."
             )
         engine = self._engine()
         user_start = self._user_start(X.shape[1])
 
-        warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             trace = getattr(self, "_convergence_trace", (self.lower_bound_,))
             runs = [self._run(X, engine, self._mixture(), trace, 0)]
@@ -292,45 +303,56 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
         mixture, monitor = max(runs, key=lambda run: run[1].lower_bound)
         if not monitor.converged and self.max_iter > 0:
-            hint = " try acceleration='squarem'," if self.acceleration is None else ""
+            hint = " Try acceleration='squarem'." if self.acceleration is None else ""
             warnings.warn(
-                "The best initialization did not converge within max_iter="
-                f"{self.max_iter} iterations. Increase max_iter or tol,{hint} or check "
-                "for degenerate data.",
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data. "
+                f"(max_iter={self.max_iter} passes were not enough to reach tol={self.tol}.)"
+                + hint,
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        labels = engine.labels(X, mixture)
-
-        self._set_mixture(mixture)
+        self._set_mixture(mixture, X.dtype)
+        # Labels from the stored parameters, so that predict(X) gives the same.
+        labels = engine.labels(X, self._mixture())
         self.converged_ = monitor.converged
         self.n_iter_ = monitor.n_iter
         self.lower_bounds_ = list(monitor.history)
         self.lower_bound_ = monitor.lower_bound
         self._convergence_trace = monitor.trace
         self.labels_ = labels
+        self._sampling_random_state = None
         return labels
 
+    def _check_warm_start_matches(self):
+        """A warm start continues the fitted mixture, so its settings must describe it."""
+        k = self.means_.shape[0]
+        fitted_type = getattr(self, "_fitted_covariance_type", self.covariance_type)
+        if self.n_components != k or self.covariance_type != fitted_type:
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which has n_components={k} "
+                f"and covariance_type={fitted_type!r}; got n_components={self.n_components} "
+                f"and covariance_type={self.covariance_type!r}. Set warm_start=False to "
+                "fit the new settings from a fresh start."
+            )
+
     def _run_initializations(self, X, engine, user_start):
+        # Starts are drawn in turn from one generator, as scikit-learn draws
+        # them, so that a seed gives scikit-learn's starts; the runs from them
+        # then share the threads.
         random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_init)
+        starts = [
+            self._initial_mixture(X, engine, user_start, random_state) for _ in range(self.n_init)
+        ]
         n_threads = min(engine.n_threads, self.n_init)
         if n_threads <= 1:
-            return [
-                self._initialize_and_run(X, engine, user_start, seed, index)
-                for index, seed in enumerate(seeds)
-            ]
+            return [self._run(X, engine, start, (), i) for i, start in enumerate(starts)]
         # Restarts share the threads, so each runs its blocks serially.
         engine = replace(engine, n_threads=1)
         with single_blas_thread(True):
             return Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(self._initialize_and_run)(X, engine, user_start, s, i)
-                for i, s in enumerate(seeds)
+                delayed(self._run)(X, engine, start, (), i) for i, start in enumerate(starts)
             )
-
-    def _initialize_and_run(self, X, engine, user_start, seed, index):
-        start = self._initial_mixture(X, engine, user_start, np.random.RandomState(seed))
-        return self._run(X, engine, start, (), index)
 
     def _run(self, X, engine, start, trace, index):
         if self.verbose:
@@ -349,60 +371,103 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
             )
         return mixture, monitor
 
-    def _initial_mixture(self, X, engine, user_start, random_state):
+    def _initial_mixture(self, X, engine, user_start, random_state, init_params=None):
+        if init_params is None and self.init_params == SEARCH:
+            start = partial(self._initial_mixture, X, engine, user_start, init_params="k-means++")
+            return searched_start(X, engine, start, random_state, self.acceleration)
         weights, means, covariances = user_start
         if weights is None or means is None or covariances is None:
             X = _fill_with_column_means(X)
-            resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
-            estimate = engine.m_step(*engine.statistics_from_responsibilities(X, resp))
-            weights = estimate.weights if weights is None else weights
-            means = estimate.means if means is None else means
-            covariances = estimate.covariances if covariances is None else covariances
+            method = init_params or self.init_params
+            resp = initial_responsibilities(X, self.n_components, method, random_state)
+            start = starting_parameters(X, resp, self.covariance_type, self.reg_covar)
+            weights = start[0] if weights is None else weights
+            means = start[1] if means is None else means
+            covariances = start[2] if covariances is None else covariances
         return engine.family.make_mixture(weights, means, covariances, self.reg_covar)
 
     def _user_start(self, n_features):
-        """The validated initial weights, means and covariances (from precisions)."""
+        """The validated initial weights, means and covariances (from precisions).
+
+        Messages begin as scikit-learn's do, so that code matching them still works.
+        """
         k = self.n_components
         weights = means = covariances = None
         if self.weights_init is not None:
-            weights = _as_float_array(self.weights_init, "weights_init", (k,))
-            if np.any(weights < 0) or np.any(weights > 1) or not np.isclose(weights.sum(), 1.0):
+            weights = _as_float_array(self.weights_init, "weights_init", "weights", (k,))
+            if np.any(weights < 0) or np.any(weights > 1):
                 raise ValueError(
-                    "weights_init must be non-negative and sum to 1; got "
-                    f"{weights} with sum {weights.sum():.6g}. Normalise it first."
+                    "The parameter 'weights' should be in the range [0, 1], but got min "
+                    f"value {weights.min():.5f}, max value {weights.max():.5f}: check "
+                    "weights_init."
+                )
+            # scikit-learn's tolerance, which depends on the dtype given.
+            atol = 1e-6 if np.asarray(self.weights_init).dtype == np.float32 else 1e-8
+            if not abs(1.0 - weights.sum()) <= atol:
+                raise ValueError(
+                    "The parameter 'weights' should be normalized, but got sum(weights) = "
+                    f"{weights.sum():.5f}: divide weights_init by its sum."
                 )
         if self.means_init is not None:
-            means = _as_float_array(self.means_init, "means_init", (k, n_features))
+            means = _as_float_array(self.means_init, "means_init", "means", (k, n_features))
         if self.precisions_init is not None:
-            shape = _PRECISION_SHAPES[self.covariance_type](k, n_features)
-            precisions = _as_float_array(self.precisions_init, "precisions_init", shape)
-            family = FAMILIES[self.covariance_type]
-            if self.covariance_type in ("full", "tied") and not np.allclose(
-                precisions, np.swapaxes(precisions, -1, -2)
-            ):
-                raise ValueError("precisions_init must hold symmetric matrices.")
+            covariance_type = self.covariance_type
+            label = f"{covariance_type} precision"
+            shape = _PRECISION_SHAPES[covariance_type](k, n_features)
+            precisions = _as_float_array(self.precisions_init, "precisions_init", label, shape)
+            family = FAMILIES[covariance_type]
+            matrices = covariance_type in ("full", "tied")
+            requirement = "symmetric, positive-definite" if matrices else "positive"
+            problem = ValueError(f"'{label}' should be {requirement}: check precisions_init.")
+            if matrices and not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
+                raise problem
             try:
                 covariances = family.covariances_from_precisions(precisions)
                 family.precisions_cholesky(covariances, 0.0)
             except ValueError:
-                raise ValueError(
-                    "precisions_init must be positive definite (positive for "
-                    "'diag' and 'spherical')."
-                ) from None
+                raise problem from None
         return weights, means, covariances
 
     # -- the fitted model ------------------------------------------------
 
-    def _set_mixture(self, mixture):
+    def _set_mixture(self, mixture, dtype):
+        """Store the fitted parameters in the dtype of the data, as scikit-learn does.
+
+        A value past the range of float32 keeps every parameter in float64, with
+        a warning, rather than becoming inf.
+        """
         family = FAMILIES[self.covariance_type]
-        self.weights_ = mixture.weights
-        self.means_ = mixture.means
-        self.covariances_ = mixture.covariances
-        self.precisions_cholesky_ = mixture.precisions_cholesky
-        self.precisions_ = family.precisions(mixture.precisions_cholesky)
+        parameters = {
+            "weights_": mixture.weights,
+            "means_": mixture.means,
+            "covariances_": mixture.covariances,
+            "precisions_cholesky_": mixture.precisions_cholesky,
+            "precisions_": family.precisions(mixture.precisions_cholesky),
+        }
+        if dtype != np.float64:
+            with np.errstate(over="ignore"):
+                cast = {name: value.astype(dtype) for name, value in parameters.items()}
+            if all(np.all(np.isfinite(value)) for value in cast.values()):
+                parameters = cast
+            else:
+                warnings.warn(
+                    f"The fitted parameters exceed the range of {np.dtype(dtype).name}, so "
+                    "they are kept in float64. Rescale the features to keep them in "
+                    f"{np.dtype(dtype).name}.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        for name, value in parameters.items():
+            setattr(self, name, value)
+        self._fitted_covariance_type = self.covariance_type
 
     def _mixture(self):
-        return Mixture(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
+        """The fitted parameters as the core's mixture, in float64."""
+        weights, means, covariances, factors = (
+            np.asarray(value, dtype=np.float64)
+            for value in (self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
+        )
+        return Mixture(weights, means, covariances, factors)
 
     def _engine(self):
         """A new engine for one fit or one scoring of this mixture's settings."""
@@ -487,8 +552,9 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted mixture.
 
-        Unlike scikit-learn, repeated calls give new draws unless a
-        ``random_state`` is passed here.
+        The first call after ``fit`` draws what scikit-learn's would; later
+        calls go on with the same generator, so they draw afresh, and a script
+        run again with an int ``random_state`` repeats every draw.
 
         Parameters
         ----------
@@ -496,7 +562,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
             The number of samples to draw.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the draws; None draws afresh on every call.
+            Seeds these draws instead of the estimator's ``random_state``.
 
         Returns
         -------
@@ -508,31 +574,22 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        rng = check_random_state(random_state)
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at "
+                "least one sample: pass a positive integer."
+            )
+        if random_state is not None:
+            rng = check_random_state(random_state)
+        else:
+            if getattr(self, "_sampling_random_state", None) is None:
+                self._sampling_random_state = check_random_state(self.random_state)
+            rng = self._sampling_random_state
         counts = rng.multinomial(n_samples, self.weights_)
-        labels = np.repeat(np.arange(self.n_components), counts)
-        d = self.means_.shape[1]
-        noise = rng.standard_normal((n_samples, d))
-        X = np.empty((n_samples, d))
-        start = 0
-        for k, count in enumerate(counts):
-            rows = slice(start, start + count)
-            X[rows] = self.means_[k] + noise[rows] @ self._covariance_root(k).T
-            start += count
+        labels = np.repeat(np.arange(len(counts)), counts)
+        X = draw_from_components(
+            rng, counts, self.means_, self.covariances_, self._fitted_covariance_type
+        )
         return X, labels
-
-    def _covariance_root(self, k):
-        """A matrix ``C`` with ``C @ C.T`` the covariance of component ``k``."""
-        d = self.means_.shape[1]
-        cov = self.covariances_
-        if self.covariance_type == "full":
-            return np.linalg.cholesky(cov[k])
-        if self.covariance_type == "tied":
-            return np.linalg.cholesky(cov)
-        if self.covariance_type == "diag":
-            return np.diag(np.sqrt(cov[k]))
-        return np.sqrt(cov[k]) * np.eye(d)
 
     def _n_parameters(self):
         k, d = self.means_.shape
@@ -575,8 +632,34 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         return tags
 
 
+def draw_from_components(rng, counts, means, covariances, covariance_type):
+    """``counts[k]`` draws from each component ``k``, stacked, as scikit-learn draws them."""
+    parts = []
+    for k, (mean, count) in enumerate(zip(means, counts, strict=True)):
+        if covariance_type in ("full", "tied"):
+            covariance = covariances[k] if covariance_type == "full" else covariances
+            parts.append(rng.multivariate_normal(mean, covariance, int(count)))
+        else:
+            scale = np.sqrt(covariances[k])
+            parts.append(mean + rng.standard_normal(size=(int(count), mean.size)) * scale)
+    return np.vstack(parts)
+
+
+@contextmanager
+def fitted_state_kept_on_failure(estimator):
+    """A context in which a failed or interrupted fit leaves ``estimator`` as it was."""
+    saved = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        raise
+
+
 def validate_with_nan(estimator, X, **kwargs):
     """``validate_data`` that lets NaN through (it is missing data) and explains inf."""
+    _check_numpy_namespace(X)
     X = validate_data(
         estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
     )
@@ -588,6 +671,17 @@ def validate_with_nan(estimator, X, **kwargs):
             "or with a finite value."
         )
     return X
+
+
+def _check_numpy_namespace(X):
+    """Refuse arrays of other array API namespaces: the core computes with NumPy."""
+    namespace = get_namespace(X)[0].__name__
+    if namespace.split(".")[-1] != "numpy":
+        raise TypeError(
+            f"sklearn_em computes with NumPy, but X is an array of the {namespace!r} "
+            "namespace (array_api_dispatch=True). Pass a NumPy array, for example "
+            "np.asarray(X) for data on the CPU, or turn array_api_dispatch off."
+        )
 
 
 def _n_threads(n_jobs):
@@ -622,10 +716,19 @@ def _num_samples(X):
     return len(X) if not hasattr(X, "shape") else X.shape[0]
 
 
-def _as_float_array(value, name, shape):
-    array = np.asarray(value, dtype=np.float64)
+def _as_float_array(value, parameter, label, shape):
+    """``value`` as a float64 array of ``shape``; ``label`` is scikit-learn's name for it."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{parameter} must hold numbers, shaped {shape}; got {value!r}."
+        ) from None
     if array.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {array.shape}.")
+        raise ValueError(
+            f"The parameter '{label}' should have the shape of {shape}, but got "
+            f"{array.shape}: check {parameter}."
+        )
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; it holds NaN or inf.")
+        raise ValueError(f"{parameter} must be finite; it holds NaN or inf.")
     return array

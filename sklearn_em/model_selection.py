@@ -72,6 +72,10 @@ def _criterion(estimator, X, name):
     return getattr(estimator, name)(X)
 
 
+def _is_positive_integer(value):
+    return isinstance(value, Integral | np.integer) and not isinstance(value, bool) and value >= 1
+
+
 class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     """A Gaussian mixture whose size and covariance type are chosen by BIC or AIC.
 
@@ -222,14 +226,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         candidates = [
             (k, covariance_type)
             for covariance_type in self._covariance_types()
-            for k in self._component_counts()
-            if k <= X.shape[0]
+            for k in self._component_counts(X.shape[0])
         ]
-        if not candidates:
-            raise ValueError(
-                f"No candidate fits {X.shape[0]} samples: every n_components tried "
-                "exceeds the number of samples. Try fewer components."
-            )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         n_threads = min(effective_n_jobs(self.n_jobs), len(candidates))
         inner_n_jobs = 1 if n_threads > 1 else self.n_jobs
@@ -290,19 +288,31 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     def _covariance_types(self):
         if isinstance(self.covariance_type, str):
             return list(FAMILIES) if self.covariance_type == "all" else [self.covariance_type]
-        unknown = set(self.covariance_type) - set(FAMILIES)
-        if unknown:
+        types = list(self.covariance_type)
+        unknown = [name for name in types if name not in FAMILIES]
+        if unknown or not types:
             raise ValueError(
-                f"Unknown covariance_type {sorted(unknown)}; choose from {sorted(FAMILIES)}."
+                "covariance_type must be 'all', one of "
+                f"{sorted(FAMILIES)}, or a non-empty list of them; got {self.covariance_type!r}."
             )
-        return list(self.covariance_type)
+        return types
 
-    def _component_counts(self):
+    def _component_counts(self, n_samples):
+        """The numbers of components to try, up to ``n_samples``."""
         if isinstance(self.n_components, Integral):
-            return list(range(1, self.n_components + 1))
-        counts = [int(k) for k in np.ravel(self.n_components)]
-        if not counts or min(counts) < 1:
-            raise ValueError(f"n_components must hold positive integers; got {counts}.")
+            return list(range(1, min(self.n_components, n_samples) + 1))
+        values = np.ravel(np.asarray(self.n_components, dtype=object))
+        if values.size == 0 or not all(_is_positive_integer(k) for k in values):
+            raise ValueError(
+                "n_components must be a positive integer or a non-empty list of positive "
+                f"integers; got {self.n_components!r}."
+            )
+        counts = [int(k) for k in values if k <= n_samples]
+        if not counts:
+            raise ValueError(
+                f"No candidate fits {n_samples} samples: every n_components tried "
+                "exceeds the number of samples. Try fewer components."
+            )
         return counts
 
     def predict(self, X):
@@ -318,8 +328,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             Component indices.
         """
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
+        return self.best_estimator_.predict(self._validated(X))
 
     def predict_proba(self, X):
         """The posterior probability of each component, under the best mixture.
@@ -334,8 +343,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_components)
             Responsibilities; each row sums to 1.
         """
-        check_is_fitted(self)
-        return self.best_estimator_.predict_proba(X)
+        return self.best_estimator_.predict_proba(self._validated(X))
 
     def score_samples(self, X):
         """The log-density of each sample under the best mixture.
@@ -350,8 +358,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         log_density : ndarray of shape (n_samples,)
             Log-likelihood of each sample.
         """
-        check_is_fitted(self)
-        return self.best_estimator_.score_samples(X)
+        return self.best_estimator_.score_samples(self._validated(X))
 
     def score(self, X, y=None):
         """The mean log-likelihood per sample under the best mixture.
@@ -369,8 +376,12 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         log_likelihood : float
             Mean log-density of the samples; higher is better.
         """
+        return self.best_estimator_.score(self._validated(X))
+
+    def _validated(self, X):
+        """``X`` checked against the training features (names and count), as an array."""
         check_is_fitted(self)
-        return self.best_estimator_.score(X)
+        return validate_with_nan(self, X, reset=False)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the best mixture.

@@ -66,10 +66,13 @@ def em(X, weights, means, covariances, covariance_type, reg_covar, n_iter):
             log_p = np.array([p[0] for p in parts])
             loglik += logsumexp(log_p)
             resp = np.exp(log_p - logsumexp(log_p))
+            # The conditional variance of a missing value holds the last
+            # step's reg_covar, which the M-step adds again: count it once.
+            once = reg_covar * np.diag(np.isnan(x).astype(float))
             for j, (_, x_hat, C) in enumerate(parts):
                 N[j] += resp[j]
                 S1[j] += resp[j] * x_hat
-                S2[j] += resp[j] * (np.outer(x_hat, x_hat) + C)
+                S2[j] += resp[j] * (np.outer(x_hat, x_hat) + C - once)
         trace.append(loglik / n)
         weights = N / n
         means = S1 / N[:, None]

@@ -74,3 +74,38 @@ def test_an_error_in_any_thread_reaches_the_caller_and_blas_is_restored(failing_
     settled = len(ran)
     assert reduce_blocks(lambda s: 1, slices, n_threads=2) == len(slices)
     assert len(ran) == settled  # no block of the failed run went on in the background
+
+
+def test_overlapping_caps_from_many_threads_restore_the_limits_from_before():
+    import threading
+
+    before = _blas_thread_counts()
+    entered = threading.Barrier(8)
+
+    def hold():
+        with single_blas_thread(True):
+            entered.wait()  # all eight hold the cap at once, then leave in any order
+            assert _blas_thread_counts() == {1}
+
+    threads = [threading.Thread(target=hold) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _blas_thread_counts() == before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_concurrent_predictions_leave_blas_as_it_was():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn_em import GaussianMixture
+
+    X = np.random.default_rng(0).normal(size=(40_000, 8))
+    model = GaussianMixture(3, n_jobs=2, max_iter=2, random_state=0).fit(X)
+    before = _blas_thread_counts()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: model.predict_proba(X), range(8)))
+    assert _blas_thread_counts() == before
+    for result in results[1:]:
+        np.testing.assert_array_equal(result, results[0])

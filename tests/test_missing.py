@@ -295,3 +295,52 @@ def test_spd_inverse_refuses_what_is_not_positive_definite(min_stack, monkeypatc
     matrices = np.array([np.eye(3), [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         spd_inverse(matrices)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("acceleration", [None, "squarem"])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_reg_covar_does_not_compound_on_rows_with_little_observed(covariance_type, acceleration):
+    X = np.full((10, 2), np.nan)
+    X[0] = [1.0, 2.0]
+    model = GaussianMixture(
+        1, covariance_type=covariance_type, acceleration=acceleration, max_iter=30, tol=0
+    ).fit(X)
+    assert np.all(np.diff(model.lower_bounds_) >= 0)
+    variances = np.atleast_1d(model.covariances_).reshape(-1)
+    # Nine rows with nothing observed add nothing to the scatter of one point.
+    np.testing.assert_allclose(variances[variances > 1e-20], 1e-6, rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_the_trace_never_decreases_on_sparse_random_masks(covariance_type):
+    # One component: with several, a component collapsing onto a few points
+    # is held up by reg_covar, which can lower the likelihood (as in scikit-learn).
+    rng = np.random.default_rng(5)
+    for trial in range(8):
+        n = int(rng.integers(5, 40))
+        X = rng.normal(size=(n, 3)) * rng.uniform(0.01, 10, size=3)
+        X[rng.uniform(size=X.shape) < rng.uniform(0.3, 0.8)] = np.nan
+        X[0] = rng.normal(size=3)  # every feature observed at least once
+        for acceleration in [None]:
+            model = GaussianMixture(
+                1, covariance_type=covariance_type, acceleration=acceleration,
+                max_iter=60, tol=0, random_state=trial,
+            ).fit(X)
+            trace = np.asarray(model.lower_bounds_)
+            assert np.all(np.diff(trace) >= -1e-12 * np.abs(trace[1:])), (trial, acceleration)
+
+
+def test_a_jump_below_the_variance_floor_is_refused():
+    from sklearn_em._acceleration import _Parameterisation
+
+    engine = Engine(FAMILIES["full"], reg_covar=1e-3)
+    mixture = FAMILIES["full"].make_mixture(
+        np.array([0.5, 0.5]), np.zeros((2, 2)), np.stack([np.eye(2), 5e-4 * np.eye(2)]), 0.0
+    )
+    params = _Parameterisation(engine, 2, 2)
+    theta = params.pack(mixture)
+    with pytest.raises(SingularCovarianceError):
+        params.unpack(theta, floor=1e-3)
+    np.testing.assert_allclose(params.unpack(theta, floor=1e-4).covariances, mixture.covariances)

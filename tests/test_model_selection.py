@@ -6,7 +6,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_em import GaussianMixture, aic_scorer, bic_scorer
+from sklearn_em import GaussianMixture, GaussianMixtureIC, aic_scorer, bic_scorer
 
 GRID = {"n_components": [1, 2, 3, 4, 5, 6]}
 
@@ -86,3 +86,45 @@ def test_information_criterion_aic_and_skipped_candidates():
     selector = GaussianMixtureIC([1, 2, 8], criterion="aic", random_state=0).fit(X)
     assert selector.criterion_["n_components"] == [1, 2]
     assert "aic" in selector.criterion_
+
+
+def test_selector_checks_feature_names_and_predicts_on_frames_without_warnings():
+    import warnings
+
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        np.vstack([rng.normal(0, 1, (60, 2)), rng.normal([8, -3], 1, (60, 2))]), columns=["a", "b"]
+    )
+    selector = GaussianMixtureIC(n_components=3, random_state=0).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = selector.predict(frame)
+        selector.predict_proba(frame)
+        selector.score(frame)
+    np.testing.assert_array_equal(labels, selector.labels_)
+    with pytest.raises(ValueError, match="feature names"):
+        selector.predict(frame[["b", "a"]])
+
+
+@pytest.mark.parametrize(
+    "n_components, match",
+    [([2.5, 3.7], "positive integers; got \\[2.5, 3.7\\]"), ([], "non-empty"), ([0, 2], "positive")],
+)
+def test_selector_refuses_component_counts_that_are_not_positive_integers(n_components, match):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=f"n_components must be.*{match}"):
+        GaussianMixtureIC(n_components=n_components).fit(X)
+
+
+def test_selector_with_a_huge_count_tries_up_to_the_number_of_samples():
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    selector = GaussianMixtureIC(n_components=10**12, covariance_type="spherical").fit(X)
+    assert selector.criterion_["n_components"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_selector_with_no_covariance_type_names_that_parameter():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match="covariance_type must be 'all'.*non-empty list.*\\[\\]"):
+        GaussianMixtureIC(covariance_type=[]).fit(X)

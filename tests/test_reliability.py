@@ -337,3 +337,91 @@ def test_float32_fits_wherever_float64_does(
     gap = double.score(X64) - single.score(X64)
     event(f"log-likelihood gap {'< 1e-3' if abs(gap) < 1e-3 else '>= 1e-3'}")
     assert gap < 1e-2
+
+
+def test_a_failed_refit_leaves_every_fitted_attribute_as_it_was():
+    X = _blobs()
+    model = GaussianMixture(3, random_state=0).fit(X)
+    before = {name: np.copy(value) for name, value in vars(model).items() if name.endswith("_")}
+    collapsed = np.repeat(np.random.default_rng(0).normal(size=(3, 4)), 5, axis=0)
+    start = dict(means_init=collapsed[::5], precisions_init=np.stack([np.eye(4)] * 3))
+    with pytest.raises(ValueError, match="ill-defined empirical covariance"):
+        model.set_params(reg_covar=0.0, **start).fit(collapsed)
+    after = {name: value for name, value in vars(model).items() if name.endswith("_")}
+    assert after.keys() == before.keys()
+    assert model.n_features_in_ == X.shape[1]
+    for name, value in before.items():
+        np.testing.assert_array_equal(after[name], value)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"n_components": 4}, "n_components=3 and covariance_type='full'; got n_components=4"),
+        ({"covariance_type": "diag"}, "got n_components=3 and covariance_type='diag'"),
+    ],
+)
+def test_a_warm_start_with_other_settings_says_what_changed(change, match):
+    X = _blobs()
+    model = GaussianMixture(3, warm_start=True, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=match + ".*warm_start=False"):
+        model.set_params(**change).fit(X)
+    model.set_params(warm_start=False).fit(X)  # the advice works
+    assert model.means_.shape[0] == model.n_components
+
+
+def test_a_warm_start_on_other_features_is_refused_and_keeps_the_fit():
+    X = _blobs()
+    model = GaussianMixture(3, warm_start=True, random_state=0).fit(X)
+    means = model.means_.copy()
+    with pytest.raises(ValueError, match=f"expecting {X.shape[1]} features"):
+        model.fit(np.hstack([X, X]))
+    np.testing.assert_array_equal(model.means_, means)
+    model.sample(3)  # still a usable mixture
+
+
+def test_sampling_repeats_across_runs_and_draws_afresh_per_call():
+    X = _blobs()
+
+    def two_calls():
+        model = GaussianMixture(3, random_state=0).fit(X)
+        return model.sample(5)[0], model.sample(5)[0]
+
+    first, second = two_calls()
+    again_first, again_second = two_calls()  # as a script run again would
+    np.testing.assert_array_equal(first, again_first)
+    np.testing.assert_array_equal(second, again_second)
+    assert not np.allclose(first, second)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_first_sample_after_fit_is_sklearns(covariance_type):
+    from sklearn.mixture import GaussianMixture as SklearnMixture
+
+    X = _blobs()
+    common = dict(covariance_type=covariance_type, random_state=3)
+    ours = GaussianMixture(3, acceleration=None, **common).fit(X)
+    theirs = SklearnMixture(3, **common).fit(X)
+    draws, labels = ours.sample(50)
+    their_draws, their_labels = theirs.sample(50)
+    np.testing.assert_array_equal(labels, their_labels)
+    np.testing.assert_allclose(draws, their_draws, rtol=1e-6)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_float32_in_gives_float32_parameters(covariance_type):
+    X = _blobs().astype(np.float32)
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    for name in FITTED:
+        assert getattr(model, name).dtype == np.float32, name
+    assert model.predict_proba(X).dtype == np.float32
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+def test_float32_parameters_past_its_range_stay_float64_with_a_warning():
+    X = (_blobs() * 1e24).astype(np.float32)  # variances near 1e48 > float32's 3e38
+    with pytest.warns(UserWarning, match="exceed the range of float32.*kept in float64"):
+        model = GaussianMixture(3, covariance_type="diag", random_state=0).fit(X)
+    for name in FITTED:
+        value = getattr(model, name)
+        assert value.dtype == np.float64 and np.all(np.isfinite(value)), name

@@ -1,0 +1,57 @@
+"""scikit-learn's own GaussianMixture tests, run against sklearn_em.GaussianMixture.
+
+Only the import changes. Tests of scikit-learn's private functions are
+deselected, each with its reason.
+"""
+
+from .sklearn_suite import load_suite
+
+_PRIVATE = "tests scikit-learn's private {} directly, not the estimator"
+
+GAUSSIAN_MIXTURE_DESELECTED = {
+    "test_suffstat_sk_full": _PRIVATE.format("_estimate_gaussian_covariances_full"),
+    "test_suffstat_sk_tied": _PRIVATE.format("_estimate_gaussian_covariances_tied"),
+    "test_suffstat_sk_diag": _PRIVATE.format("_estimate_gaussian_covariances_diag"),
+    "test_gaussian_suffstat_sk_spherical": _PRIVATE.format(
+        "_estimate_gaussian_covariances_spherical"
+    ),
+    "test_compute_log_det_cholesky": _PRIVATE.format("_compute_log_det_cholesky"),
+    "test_gaussian_mixture_log_probabilities": _PRIVATE.format("_estimate_log_gaussian_prob"),
+    "test_gaussian_mixture_precisions_init": _PRIVATE.format("_set_parameters and _initialize"),
+    "test_gaussian_mixture_all_init_does_not_estimate_gaussian_parameters": (
+        "counts calls of scikit-learn's private _estimate_gaussian_parameters by mocking it; "
+        "tests/test_mixture.py checks that a complete user start is used as given"
+    ),
+    "test_gaussian_mixture_raises_where_array_api_not_implemented": (
+        "expects scikit-learn's NotImplementedError for 'kmeans' and 'k-means++' under "
+        "array_api_dispatch; here every init_params works on NumPy arrays, and other "
+        "namespaces get a clear TypeError (tests/test_mixture.py)"
+    ),
+    "test_check_weights": (
+        "expects scikit-learn's range message, which labels the minimum 'max value' and the "
+        "maximum 'min value'; ours labels them right (tests/test_mixture.py checks the three "
+        "weight checks)"
+    ),
+}
+
+globals().update(
+    load_suite(
+        "mixture/tests/test_gaussian_mixture.py",
+        {"from sklearn.mixture import GaussianMixture\n": "from sklearn_em import GaussianMixture\n"},
+        GAUSSIAN_MIXTURE_DESELECTED,
+    )
+)
+
+_MIXTURE = load_suite(
+    "mixture/tests/test_mixture.py",
+    {
+        "from sklearn.mixture import BayesianGaussianMixture, GaussianMixture\n": (
+            "from sklearn.mixture import BayesianGaussianMixture\n"
+            "from sklearn_em import GaussianMixture\n"
+        )
+    },
+    {},
+)
+_TESTS = [name for name in _MIXTURE if name.startswith("test_")]
+assert not set(_TESTS) & set(globals()), "test names of the two files collide"
+globals().update({name: _MIXTURE[name] for name in _TESTS})
