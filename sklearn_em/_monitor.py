@@ -5,16 +5,25 @@ Where EM is slow, as on overlapping clusters or with many missing values,
 every step gains little while the optimum is still far: on the bundled
 two-Gaussian sample it stops with 7e-3 of mean log-likelihood still to gain.
 
-The gap rule (SQUAREM) estimates the gain still to come instead. Near an
-optimum EM converges linearly: each step shrinks the distance to the
-optimum by a rate ``c`` (the largest fraction of missing information), so
-the log-likelihood gap shrinks by about ``c**2`` and after a step that gains
-``g`` the whole gain from the iterate before it is ``g / (1 - c**2)``
-(Aitken's estimate, Boehning et al. 1994; McNicholas et al. 2010 for
-mixtures). The run stops when that estimate falls below ``safety * tol``.
-SQUAREM measures ``c`` on every cycle as the ratio of its two EM steps'
-lengths; without it (one pass per warm-started fit), the ratio of the last
-two gains estimates ``c**2``.
+The gap rule (SQUAREM) estimates the gain still to come instead, twice,
+and stops when both estimates are below ``safety * tol``. Near an optimum
+EM converges linearly: each step shrinks the distance to the optimum by a
+rate ``c`` (the largest fraction of missing information), so the
+log-likelihood gap shrinks by about ``c**2``, and after a step that gains
+``g`` the gain still to come from the iterate before it is
+``g / (1 - c**2)`` (Aitken's estimate, Boehning et al. 1994; this form
+McNicholas et al. 2010).
+
+- EM's rate: SQUAREM measures ``c`` on every cycle as the ratio of the
+  lengths of its two EM steps. Right after a jump EM's next steps are ruled
+  by faster directions and the ratio understates ``c``, so the slowest rate
+  of the run is the one used.
+- The accelerated sequence's rate: the ratio of the gains of the last two
+  cycles (from one EM step after a jump to the next), where SQUAREM itself
+  still crawls.
+
+Without SQUAREM's measure (one pass per warm-started fit), the second
+estimate alone decides.
 """
 
 import time
@@ -25,7 +34,7 @@ import numpy as np
 # share of tol. Chosen by measurement (benchmarks/bench_convergence.py and
 # benchmarks/README.md): the estimate lags the true gap while EM's rate is
 # still settling.
-GAP_SAFETY = 0.1
+GAP_SAFETY = 0.05
 # Gains and steps this small relative to their scale are rounding: their
 # ratio says nothing about the rate.
 ROUNDING = 1e-12
@@ -73,7 +82,7 @@ class ConvergenceMonitor:
         Only an EM step's change can show convergence: a ``jump`` (SQUAREM's
         extrapolation) may land as high as where it left from by chance.
         ``contraction`` is the ratio of the lengths of the last two EM steps,
-        where the caller measured it (the step rule does not use it).
+        where the caller measured it (scikit-learn's rule does not use it).
         """
         self.history.append(loglik)
         change = 0.0
@@ -107,8 +116,8 @@ class GapMonitor(ConvergenceMonitor):
     tol, max_iter, verbose, verbose_interval
         As for :class:`ConvergenceMonitor`.
     trace : sequence of float, default=()
-        The log-likelihoods of the last consecutive EM iterates of an earlier
-        run this one continues (a warm start), oldest first.
+        The log-likelihoods of the last EM steps of an earlier run this one
+        continues (a warm start), oldest first.
     safety : float, default=GAP_SAFETY
         The share of ``tol`` the estimated remaining gain must fall below.
     """
@@ -119,42 +128,38 @@ class GapMonitor(ConvergenceMonitor):
         start = trace[-1] if len(trace) else -np.inf
         super().__init__(tol, max_iter, verbose, verbose_interval, start)
         self.safety = safety
-        # Log-likelihoods of iterates each an EM step from the one before.
-        self._chain = list(trace[-2:])
+        self._steps = list(trace[-2:])  # log-likelihoods of the last EM steps
         self._slowest_rate = 0.0
 
     @property
     def trace(self):
-        return tuple(self._chain)
+        return tuple(self._steps)
 
     def report(self, loglik, new_iterate=True, jump=False, contraction=None):
         super().report(loglik, new_iterate, jump, contraction)
-        if new_iterate:
-            self._chain = [loglik] if jump else [*self._chain[-1:], loglik]
+        if new_iterate and not jump:
+            self._steps = [*self._steps[-1:], loglik]
 
     def _converged(self, change, contraction):
-        rate = self._gap_rate(change, contraction)
-        if rate is None or rate >= 1.0:
-            return False  # not yet contracting, as far as can be told
-        return abs(change) / (1.0 - rate) < self.safety * self.tol
-
-    def _gap_rate(self, change, contraction):
-        """The factor by which an EM step shrinks the log-likelihood gap, or None."""
-        scale = ROUNDING * max(1.0, abs(self._last))
+        threshold = self.safety * self.tol
         if contraction is not None:
-            rate = float(contraction) ** 2
-            if rate < 1.0:
-                # Right after a jump the faster directions dominate EM's next
-                # steps and the ratio understates the rate: keep the slowest.
-                self._slowest_rate = max(self._slowest_rate, rate)
-                return self._slowest_rate
-            return rate
-        if len(self._chain) < 2:
-            return None
-        previous = self._chain[-1] - self._chain[-2]
-        if abs(previous) <= scale:
-            return 0.0  # the previous step already stood at the optimum
-        return max(0.0, change / previous)
+            if not contraction < 1.0:
+                return False  # EM is not contracting here
+            self._slowest_rate = max(self._slowest_rate, contraction**2)
+            if abs(change) / (1.0 - self._slowest_rate) >= threshold:
+                return False
+        return self._remaining_by_aitken() < threshold
+
+    def _remaining_by_aitken(self):
+        """The gain still to come by the rate of the last two steps' gains (inf if unknown)."""
+        if len(self._steps) < 2:
+            return np.inf
+        gain = self.history[-1] - self._steps[-1]
+        previous = self._steps[-1] - self._steps[-2]
+        if abs(previous) <= ROUNDING * max(1.0, abs(self._steps[-1])):
+            return abs(gain)  # the previous step already stood at the optimum
+        rate = max(0.0, gain / previous)
+        return abs(gain) / (1.0 - rate) if rate < 1.0 else np.inf
 
 
 def monitor_for(acceleration, tol, max_iter, verbose=0, verbose_interval=10, trace=()):
