@@ -76,8 +76,13 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         variance.
 
     tol : float, default=1e-3
-        EM stops when the mean log-likelihood per sample improves by less than
-        this between two iterates.
+        The convergence threshold, in mean log-likelihood per sample. With
+        ``acceleration=None``, scikit-learn's rule: EM stops when one step
+        improves by less than ``tol``. With 'squarem', EM stops when the gain
+        still to come, estimated from the rate of convergence (Aitken), is
+        below ``tol / 20``: on overlapping clusters, where every step gains
+        little, this goes on to the optimum (and costs the passes that takes)
+        where scikit-learn's rule stops early.
 
     reg_covar : float, default=1e-6
         Added to the diagonal of every covariance in every M-step, so that
@@ -90,9 +95,12 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         The number of initializations; the fit with the highest likelihood is
         kept.
 
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
-            default='kmeans'
-        How the starting responsibilities are chosen.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', \
+            'k-means++-search'}, default='kmeans'
+        How the starting responsibilities are chosen. 'k-means++-search'
+        (not in scikit-learn) runs 10 short EM runs of 10 passes from as many
+        k-means++ starts and continues the best, which escapes poor local
+        optima more often than one start.
 
     weights_init : array-like of shape (n_components,), default=None
         Starting weights; by default they come from ``init_params``.
@@ -121,8 +129,9 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     acceleration : {'squarem', None}, default='squarem'
         'squarem' extrapolates between EM steps (Varadhan & Roland, 2008) and
         keeps a jump only when it does not lower the likelihood; it reaches the
-        same optimum in fewer passes. None runs plain EM, whose iterates are
-        exactly scikit-learn's.
+        same optimum in fewer passes, and stops by the estimated gap to the
+        optimum (see ``tol``). None runs plain EM, whose iterates and
+        stopping rule are exactly scikit-learn's.
 
     n_jobs : int, default=None
         The number of threads: several initializations run side by side, or
