@@ -16,33 +16,25 @@ and then us; a speed-up is the median of the per-repeat ratios.
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from sklearn_em import GaussianMixture
-from sklearn_em._gaussian import FAMILIES
+from sklearn_em._design import DESIGNS
 
-
-def make_data(n, d, k, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(scale=3.0, size=(k, d))
-    labels = rng.integers(k, size=n)
-    return (centers[labels] + rng.normal(size=(n, d))).astype(dtype)
+sys.path.insert(0, str(Path(__file__).parent))
+from steps import make_data, sklearn_at_start  # noqa: E402
 
 
 def starting_point(X, k, covariance_type):
-    model = SklearnMixture(
-        k,
-        covariance_type=covariance_type,
-        max_iter=1,
-        init_params="random_from_data",
-        random_state=0,
-    ).fit(X[:20000])
+    model = sklearn_at_start(X, k, covariance_type)
     return dict(
         weights_init=model.weights_, means_init=model.means_, precisions_init=model.precisions_
     )
@@ -101,7 +93,7 @@ def pass_gflop(covariance_type, n, d, k):
     Two GEMMs with the design (``W @ G`` and ``resp @ G.T``); 'tied' also
     whitens the rows and sums their outer products (two ``d x d`` products).
     """
-    rows = FAMILIES[covariance_type].second_order_size(d) + d + 1
+    rows = DESIGNS[covariance_type].second_order_size(d) + d + 1
     flop = 4 * k * rows * n + (4 * d * d * n if covariance_type == "tied" else 0)
     return flop / 1e9
 

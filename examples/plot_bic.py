@@ -34,7 +34,12 @@ for covariance_type in ["full", "tied", "diag", "spherical"]:
     )
 ax.set_xlabel("n_components")
 ax.set_ylabel("BIC (lower is better)")
-ax.set_title(f"best: {selector.best_params_}")
+best = selector.best_params_
+best_row = list(zip(table["n_components"], table["covariance_type"], strict=True)).index(
+    (best["n_components"], best["covariance_type"])
+)
+ax.plot(best["n_components"], table["bic"][best_row], "k*", ms=15, label="best")
+ax.set_title(f"best: {best['n_components']} components, '{best['covariance_type']}'")
 ax.legend()
 fig.tight_layout()
 plt.show()

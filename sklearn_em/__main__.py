@@ -1,15 +1,20 @@
-"""The command line: ``python -m sklearn_em {demo,cluster,impute}``."""
+"""The command line: python -m sklearn_em {demo,cluster,impute}."""
 
-import argparse
 import contextlib
+import io
+import os
 import sys
 import time
+import warnings
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ._table import InputError, read_table, write_tables
+from ._cli_parser import build_parser
+from ._criterion_plot import criterion_png, pyplot
+from ._output import STDOUT, check_outputs, columns_writer, completed_writer, write_outputs
+from ._table import InputError, import_pandas, open_source, read_table
 
 TRUE_MIXTURE = {"weights": (0.6, 0.4), "means": (2.0, 9.0), "stds": (4.0, 2.0)}
 
@@ -71,202 +76,255 @@ def _cells(values, fmt):
     return "".join(f"{v:{w}{fmt}}" for v, w in zip(values, (14, 12, 9), strict=True))
 
 
-def _component_range(text):
-    """``"3"`` or ``"1-10"`` as a list of component counts."""
-    try:
-        low, _, high = text.partition("-")
-        low, high = int(low), int(high or low)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K or LOW-HIGH, got {text!r}") from None
-    if not 1 <= low <= high:
-        raise argparse.ArgumentTypeError(f"expected 1 <= LOW <= HIGH, got {text!r}")
-    return list(range(low, high + 1))
+def _say(message):
+    print(message, file=sys.stderr)
 
 
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _read(args):
+    """Read the input table named by ``args``, saying so on stderr."""
+    import_pandas()  # before reading standard input, if pandas is missing
+    source = open_source(args.data)
+    _say(f"reading {source.name} ...")
+    started = time.perf_counter()
+    table = read_table(
+        source,
+        sep=args.sep,
+        encoding=args.encoding,
+        header=not args.no_header,
+        id_column=args.id_column,
+        columns=args.columns,
+        drop=args.drop or (),
+    )
+    n, d = table.values.shape
+    _say(
+        f"read {n} rows, {d} feature columns ({table.layout.encoding}, separator "
+        f"{table.layout.sep!r}) in {time.perf_counter() - started:.1f}s"
+    )
+    return table
+
+
+def _fit_options(args):
+    return {
+        "tol": args.tol,
+        "max_iter": args.max_iter,
+        "n_init": args.n_init,
+        "random_state": args.random_state,
+        "verbose": 1,
+    }
 
 
 def cluster(args):
     """Select k (and the covariance type) by an information criterion; write labels."""
     from . import GaussianMixtureIC
 
-    table = read_table(args.data)
-    covariance_type = "all" if args.covariance_type == "auto" else args.covariance_type
-    plot = _pyplot() if args.plot else None
-    selector = GaussianMixtureIC(
-        args.k,
-        covariance_type=covariance_type,
-        criterion=args.criterion,
-        random_state=args.random_state,
-        verbose=1,
-    )
-    _fit_showing_progress(selector, table.values)
+    check_outputs([args.output] + ([args.plot] if args.plot else []), [args.data])
+    plt = pyplot() if args.plot else None
+    table = _read(args)
+    ks = args.k or list(range(1, min(9, len(table.values)) + 1))
+    if table.id_name is not None and table.id_name in ("label", *_proba_names(max(ks))):
+        raise InputError(
+            f"--id-column {table.id_name!r} has the name of an output column; rename it."
+        )
+    if max(ks) > len(table.values):
+        raise InputError(
+            f"--k goes up to {max(ks)} components but {table.source.name} has "
+            f"{len(table.values)} rows; lower --k."
+        )
+    X = table.values
+    if args.standardize:
+        from sklearn.preprocessing import StandardScaler
 
+        X = StandardScaler().fit_transform(X)
+    selector = GaussianMixtureIC(
+        ks,
+        covariance_type="all" if args.covariance_type == "auto" else args.covariance_type,
+        criterion=args.criterion,
+        **_fit_options(args),
+    )
+    n_types = 4 if args.covariance_type == "auto" else 1
+    _fit_showing_progress(selector, X, n_fits=n_types * len(ks))
+    _print_criterion(selector, args, sys.stderr if args.output == STDOUT else sys.stdout)
+    _warn_about_selection(selector, ks, len(X))
+
+    columns = {table.id_name: table.ids} if table.id_name else {}
+    columns["label"] = selector.labels_
+    if args.proba:
+        proba = selector.predict_proba(X).T
+        columns.update(zip(_proba_names(len(proba)), proba, strict=True))
+    writers = {args.output: columns_writer(table, columns)}
+    if plt is not None:
+        png = criterion_png(plt, selector.criterion_, args.criterion, selector.best_params_)
+        writers[args.plot] = lambda f: f.write(png)
+    write_outputs(writers)
+    for path in writers:
+        if path != STDOUT:
+            _say(f"wrote {path}")
+
+
+def _proba_names(n_components):
+    return [f"p{k}" for k in range(n_components)]
+
+
+def _print_criterion(selector, args, out):
     criterion = selector.criterion_
-    print(f"{'k':>4}  {'covariance':<10}  {args.criterion:>14}")
+    print(f"{'k':>4}  {'covariance':<10}  {args.criterion:>14}", file=out)
+    best = tuple(selector.best_params_.values())
     for k, cov, value in zip(
         criterion["n_components"],
         criterion["covariance_type"],
         criterion[args.criterion],
         strict=True,
     ):
-        best = "  <- best" if (k, cov) == tuple(selector.best_params_.values()) else ""
-        print(f"{k:>4}  {cov:<10}  {value:14.3f}{best}")
-
-    header, rows = ["label"], [[label] for label in selector.labels_]
-    if args.proba:
-        proba = selector.predict_proba(table.values)
-        header += [f"p{k}" for k in range(proba.shape[1])]
-        rows = [
-            [label, *(repr(float(p)) for p in ps)]
-            for label, ps in zip(selector.labels_, proba, strict=True)
-        ]
-    outputs = {args.output: (header, rows)}
-    write_tables(outputs)
-    if plot is not None:
-        _plot_criterion(plot, criterion, args.criterion, args.plot)
+        mark = "  <- best" if (k, cov) == best else ""
+        print(f"{k:>4}  {cov:<10}  {value:14.3f}{mark}", file=out)
 
 
-def _fit_showing_progress(estimator, X):
-    """Fit with the estimator's progress lines on stderr, then say how long it took."""
+def _warn_about_selection(selector, ks, n_rows):
+    criterion, best = selector.criterion_, selector.best_params_
+    if not selector.best_estimator_.converged_:
+        _say(
+            f"warning: the chosen fit (k={best['n_components']}, {best['covariance_type']}) "
+            f"did not converge in {selector.n_iter_} iterations; raise --max-iter or --tol."
+        )
+    unconverged = criterion["converged"].count(False)
+    if unconverged:
+        _say(f"warning: {unconverged} of {len(criterion['converged'])} fits did not converge.")
+    k = best["n_components"]
+    if len(ks) > 1 and k == max(ks) and k >= n_rows:
+        _say(f"warning: the best k is {k}, one component per row: too few rows to choose k.")
+    elif len(ks) > 1 and k == max(ks):
+        _say(
+            f"warning: the best k is the largest tried ({k}); the criterion may fall further. "
+            f"Try a wider range, e.g. --k {min(ks)}-{min(2 * k, n_rows)}."
+        )
+    elif len(ks) > 1 and k == min(ks) > 1:
+        _say(f"warning: the best k is the smallest tried ({k}); try a range starting lower.")
+
+
+class FitProgress(io.TextIOBase):
+    """The estimators' progress lines: a bar over the fits on a terminal, the lines otherwise.
+
+    Parameters
+    ----------
+    stream : text file
+        Where to show the progress (standard error).
+    n_fits : int
+        How many fits print a line starting "k=" (GaussianMixtureIC's candidates); with
+        fewer than two, or off a terminal, every line passes through as it is.
+    """
+
+    def __init__(self, stream, n_fits):
+        self.stream, self.n_fits, self.done, self.pending = stream, n_fits, 0, ""
+        self.bar = n_fits > 1 and stream.isatty()
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if not self.bar:
+                self.stream.write(line + "\n")
+                continue
+            self.done += line.startswith("k=")
+            filled = 20 * self.done // self.n_fits
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.n_fits} fits"
+                f"  {line[:40]:<40}"
+            )
+        self.stream.flush()
+        return len(text)
+
+    def finish(self):
+        if self.bar:
+            self.stream.write("\n")
+
+
+def _fit_showing_progress(estimator, X, n_fits=1):
+    """Fit with the estimator's progress on stderr, then say how long it took."""
     started = time.perf_counter()
-    with contextlib.redirect_stdout(sys.stderr):
-        estimator.fit(X)
-    print(
+    progress = FitProgress(sys.stderr, n_fits)
+    try:
+        with contextlib.redirect_stdout(progress):
+            estimator.fit(X)
+    finally:
+        progress.finish()
+    _say(
         f"fitted {type(estimator).__name__} to {X.shape[0]} rows in "
-        f"{time.perf_counter() - started:.1f}s ({estimator.n_iter_} iterations of the kept fit)",
-        file=sys.stderr,
+        f"{time.perf_counter() - started:.1f}s ({estimator.n_iter_} iterations of the kept fit)"
     )
 
 
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError("--plot needs matplotlib: pip install matplotlib") from None
-    return plt
-
-
-def _plot_criterion(plt, criterion, name, path):
-    fig, ax = plt.subplots(figsize=(6, 4))
-    types = list(dict.fromkeys(criterion["covariance_type"]))
-    for cov in types:
-        rows = [i for i, c in enumerate(criterion["covariance_type"]) if c == cov]
-        ks = [criterion["n_components"][i] for i in rows]
-        ax.plot(ks, [criterion[name][i] for i in rows], marker="o", label=cov)
-    ax.set_xlabel("number of components")
-    ax.set_ylabel(name.upper())
-    ax.legend(title="covariance")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+def _imputed_paths(args):
+    if not args.multiple:
+        return [args.output]
+    if args.output == STDOUT:
+        raise InputError("--multiple writes M files; give -o a file name, not '-'.")
+    output = Path(args.output)
+    return [
+        str(output.with_name(f"{output.stem}_{m + 1}{output.suffix}"))
+        for m in range(args.multiple)
+    ]
 
 
 def impute(args):
     """Fill the missing cells of a table; with --multiple, write M posterior draws."""
     from . import EMImputer
 
-    table = read_table(args.data)
-    missing = np.isnan(table.values)
-    imputer = EMImputer(args.n_components, random_state=args.random_state, verbose=1)
+    paths = _imputed_paths(args)
+    check_outputs(paths, [args.data])
+    table = _read(args)
+    imputer = EMImputer(
+        args.n_components, covariance_type=args.covariance_type, **_fit_options(args)
+    )
     _fit_showing_progress(imputer, table.values)
-
     if args.multiple:
         seeds = np.random.default_rng(args.random_state).integers(2**31, size=args.multiple)
-        output = Path(args.output)
-        completed = {
-            output.with_name(f"{output.stem}_{m + 1}{output.suffix}"): imputer.set_params(
-                sample_posterior=True, random_state=int(seed)
-            ).transform(table.values)
-            for m, seed in enumerate(seeds)
-        }
+        completed = [
+            imputer.set_params(sample_posterior=True, random_state=int(seed)).transform(
+                table.values
+            )
+            for seed in seeds
+        ]
     else:
-        completed = {args.output: imputer.transform(table.values)}
-    write_tables(
+        completed = [imputer.transform(table.values)]
+    write_outputs(
         {
-            path: (table.names, _merge(table.cells, values, missing))
-            for path, values in completed.items()
+            path: completed_writer(table, values)
+            for path, values in zip(paths, completed, strict=True)
         }
     )
-    for path in completed:
-        print(f"wrote {path}", file=sys.stderr)
+    for path in paths:
+        if path != STDOUT:
+            _say(f"wrote {path}")
 
 
-def _merge(cells, values, missing):
-    """The original cells, with each missing one replaced by its imputed value."""
-    return [
-        [repr(float(v)) if gap else cell for cell, v, gap in zip(row, vrow, mrow, strict=True)]
-        for row, vrow, mrow in zip(cells, values, missing, strict=True)
-    ]
+def _show_warning(message, category, *_args, **_kwargs):
+    hint = " (see --max-iter and --tol)" if category.__name__ == "ConvergenceWarning" else ""
+    _say(f"warning: {str(message).splitlines()[0]}{hint}")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sklearn_em", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="fit the bundled two-Gaussian example")
-
-    clusters = commands.add_parser(
-        "cluster",
-        help="choose k by BIC and write cluster labels",
-        description="Fit Gaussian mixtures for each k (and covariance type), keep the one "
-        "with the lowest criterion, print the criterion table and write the labels.",
-    )
-    clusters.add_argument("data", help="CSV file with a header row; empty cells are missing")
-    clusters.add_argument(
-        "--k",
-        type=_component_range,
-        default=list(range(1, 10)),
-        help="number of components, K or LOW-HIGH (default 1-9)",
-    )
-    clusters.add_argument("-o", "--output", required=True, help="CSV file for the labels")
-    clusters.add_argument(
-        "--covariance-type",
-        default="full",
-        choices=["full", "tied", "diag", "spherical", "auto"],
-        help="'auto' also selects the covariance type (default full)",
-    )
-    clusters.add_argument("--criterion", default="bic", choices=["bic", "aic"])
-    clusters.add_argument(
-        "--proba", action="store_true", help="also write each component's probability"
-    )
-    clusters.add_argument("--plot", metavar="PNG", help="draw the criterion curve (matplotlib)")
-    clusters.add_argument("--random-state", type=int, default=0)
-
-    imputes = commands.add_parser(
-        "impute",
-        help="fill missing cells of a CSV table",
-        description="Fit a Gaussian mixture to the observed cells and fill each missing cell "
-        "with its conditional expectation (or M posterior draws with --multiple).",
-    )
-    imputes.add_argument("data", help="CSV file with a header row; empty cells are missing")
-    imputes.add_argument("-o", "--output", required=True, help="CSV file for the completed table")
-    imputes.add_argument("--n-components", type=_positive, default=1)
-    imputes.add_argument(
-        "--multiple",
-        type=_positive,
-        metavar="M",
-        help="write M completed copies, OUTPUT_1 ... OUTPUT_M",
-    )
-    imputes.add_argument("--random-state", type=int, default=0)
-
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    commands = {"demo": lambda _: demo(), "cluster": cluster, "impute": impute}
     try:
-        if args.command == "demo":
-            demo()
-        elif args.command == "cluster":
-            cluster(args)
-        else:
-            impute(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            commands[args.command](args)
     except (InputError, ValueError) as error:
-        print(f"error: {error}".splitlines()[0], file=sys.stderr)
+        _say(f"error: {error}".splitlines()[0])
         return 2
+    except KeyboardInterrupt:
+        _say("interrupted; no output was written.")
+        return 130
+    except BrokenPipeError:  # the reader of standard output went away (| head, say)
+        sys.stdout = open(os.devnull, "w")  # so that the exit flushes nowhere, quietly
+        return 1
+    except OSError as error:  # a disk full or a file gone while writing
+        where = f"{error.filename}: " if error.filename else ""
+        _say(f"error: {where}{error.strerror or error}; no output was written.")
+        return 1
     return 0
 
 

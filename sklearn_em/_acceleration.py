@@ -15,7 +15,6 @@ implementation uses 4; over 24 problems (3 datasets x 4 covariance types x
 """
 
 import numpy as np
-from scipy.special import softmax
 
 from ._gaussian import SingularCovarianceError
 from ._monitor import ROUNDING
@@ -24,43 +23,17 @@ STEP_GROWTH = 2.0
 
 
 class _Parameterisation:
-    """Maps a mixture to a flat unconstrained vector and back."""
+    """Maps parameters to the family's flat unconstrained vector and back."""
 
     def __init__(self, engine, n_components, n_features):
         self.engine = engine
         self.shape = (n_components, n_features)
 
     def pack(self, mixture):
-        family = self.engine.family
-        return np.concatenate(
-            [
-                np.log(mixture.weights),
-                mixture.means.ravel(),
-                family.to_unconstrained(mixture.covariances),
-            ]
-        )
+        return self.engine.family.pack(mixture)
 
-    def unpack(self, theta, floor):
-        """The mixture of ``theta``; raise if a variance falls below ``floor``."""
-        k, d = self.shape
-        family = self.engine.family
-        weights = softmax(theta[:k])
-        means = theta[k : k + k * d].reshape(k, d)
-        covariances = family.from_unconstrained(theta[k + k * d :], k, d)
-        reg_covar = self.engine.reg_covar
-        if not family.smallest_variance(covariances) >= floor:
-            raise SingularCovarianceError(range(k), reg_covar)
-        return family.make_mixture(weights, means, covariances, reg_covar)
-
-    def variance_floor(self, mixture):
-        """The lowest variance a jump from ``mixture`` may reach.
-
-        Every EM step keeps covariances at reg_covar or above (up to rounding,
-        hence the step's own smallest); a jump below would trade that
-        regularisation for likelihood.
-        """
-        family = self.engine.family
-        return min(self.engine.reg_covar, family.smallest_variance(mixture.covariances))
+    def unpack(self, theta):
+        return self.engine.family.unpack(theta, self.shape)
 
 
 def run_squarem(X, start, engine, monitor):
@@ -128,7 +101,7 @@ def _extrapolate(params, thetas, t2, step_max):
         theta = theta0 + 2 * alpha * r + alpha**2 * v
         try:
             if np.all(np.isfinite(theta)):
-                return alpha, params.unpack(theta, params.variance_floor(t2))
+                return alpha, params.unpack(theta)
         except SingularCovarianceError:
             pass
     return 1.0, t2

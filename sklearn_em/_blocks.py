@@ -14,7 +14,9 @@ import threading
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 
+from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
 # Bytes of work arrays one block may hold. Measured on two threads, d=32,
@@ -29,6 +31,26 @@ def block_slices(n_rows, row_bytes, block_bytes=None):
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     step = max(64, block_bytes // max(row_bytes, 1))
     return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Blocks of rows on numpy and ``n_threads`` threads: the package's one
+    chunking policy. ``block_bytes`` bounds one block's work arrays."""
+
+    n_threads: int = 1
+    block_bytes: int = BLOCK_BYTES
+
+    def slices(self, n_rows, row_bytes):
+        return block_slices(n_rows, row_bytes, self.block_bytes)
+
+    def map(self, func, n_rows, row_bytes):
+        """``[func(rows) for rows in blocks]``, in order."""
+        return map_blocks(func, self.slices(n_rows, row_bytes), self.n_threads)
+
+    def map_reduce(self, func, n_rows, row_bytes):
+        """The sum of ``func(rows)`` over the blocks, added in order."""
+        return reduce_blocks(func, self.slices(n_rows, row_bytes), self.n_threads)
 
 
 def row_chunks(n_rows, rows=65536):
@@ -105,6 +127,11 @@ def _executor(n_threads):
     # Kept for the process, as BLAS keeps its threads: starting and joining
     # a pool costs ~2 ms, which every pass would pay.
     return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="sklearn_em")
+
+
+def threads_for(n_jobs):
+    """Threads for a fit: ``n_jobs``, or by default as many as BLAS may use."""
+    return blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
 
 
 def blas_threads():

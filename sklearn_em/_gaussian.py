@@ -1,28 +1,25 @@
-"""The Gaussian family, one class per covariance type.
+"""The four Gaussian covariance types: their parameters and their M-step.
 
-Every family writes the weighted log-density of component ``k`` as a linear
-function of a column of row features, the *design*::
+A covariance type knows how its covariances are stored, factorised into
+precision Cholesky factors, turned into unconstrained numbers (for SQUAREM)
+and estimated from statistics. It knows nothing of how a pass computes those
+statistics: the kernels (``_design``, ``_centred``, ``_origin``) do.
 
-    log w_k + log N(x | mu_k, Sigma_k) = W[k] @ g(x),  g(x) = [s(x), x, 1]
-
-where ``s(x)`` holds the second-order terms of ``x`` (the packed upper
-triangle of ``x x^T`` for 'full', ``x**2`` for 'diag', ``|x|**2`` for
-'spherical', ``-x' P x / 2`` for 'tied'). One GEMM per block then scores every
-component at once, and one more, with the responsibilities, sums every
-statistic of the M-step (counts, first and second moments). Rows are centred
-on a shift close to the data as the design is built, which keeps the expanded
-quadratic form accurate.
-
-The driver never branches on the covariance type: it calls the methods below.
+Statistics are moments about each component's own *centre* (``Statistics``
+in ``_family``): ``s1 = sum r (x - c)`` and ``s2 = sum r (x - c)(x - c)'``.
+The M-step's mean is ``c + s1 / n`` and its covariance ``s2 / n - d d'``
+with ``d = s1 / n``; with the centre near the mean, ``d`` is small and the
+subtraction loses nothing the data resolves.
 """
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
 
-LOG_2PI = np.log(2 * np.pi)
+# Added to every component's count, as scikit-learn does, so that an empty
+# component has a mean (its centre) rather than 0 / 0.
+EPS = 10 * np.finfo(np.float64).eps
 
 
 class SingularCovarianceError(ValueError):
@@ -59,59 +56,20 @@ class Mixture:
         return self.means.shape[1]
 
     def centre(self):
-        """A shift close to the data: the mean of the mixture."""
+        """A point close to the data: the mean of the mixture."""
         return self.weights @ self.means
 
 
-class _Family:
+class _CovarianceType:
     """Shared pieces; subclasses fill in the covariance-specific parts."""
 
     name = None
     # What component precisions share, for the missing-value path: see _missing.
     precision_structure = "full"
 
-    def second_order_size(self, d):
-        """How many second-order rows the design holds for ``d`` features."""
-        raise NotImplementedError
-
-    def fill_second_order(self, XT, out, coef):
-        """Write the second-order rows ``out`` of the columns ``XT`` (``d x m``).
-
-        ``coef`` is None when only statistics are wanted, not densities.
-        """
-        raise NotImplementedError
-
-    def design(self, X, shift, coef=None):
-        """The design of the rows ``X - shift``: one column per row.
-
-        Column-major (terms x rows) because building it then writes whole
-        contiguous rows, which measured 3.6x faster than row-major. Computed
-        in the dtype of ``shift``.
-        """
-        m, d = X.shape
-        q = self.second_order_size(d)
-        G = np.empty((q + d + 1, m), dtype=shift.dtype)
-        XT = G[q : q + d]
-        np.subtract(X.T, shift[:, None], out=XT)
-        G[-1] = 1.0
-        self.fill_second_order(XT, G[:q], coef)
-        return G
-
-    def log_density(self, G, coef):
-        """``log w_k + log N_k`` of every design column, shape ``(k, m)``."""
-        return coef[0] @ G
-
-    def second_moments(self, S2, XT, resp):
-        """The second-moment statistics, from the sums ``S2`` of the second-order rows."""
-        return S2
-
-    def covariances(self, s2, nk, means, reg_covar, resolution):
-        """Covariances from summed second moments and the new means.
-
-        A variance smaller than ``resolution`` times its raw second moment is
-        rounding noise of ``E[x^2] - mu^2``; it is set to exactly zero (with
-        its row and column), so that only ``reg_covar`` can make it positive.
-        """
+    def covariances(self, s2, nk, delta, reg_covar):
+        """Covariances from second moments ``s2`` about the centres, the
+        counts ``nk`` and the mean offsets ``delta = s1 / nk``."""
         raise NotImplementedError
 
     def precisions_cholesky(self, covariances, reg_covar):
@@ -124,12 +82,8 @@ class _Family:
     def covariances_from_precisions(self, precisions):
         raise NotImplementedError
 
-    def coefficients(self, mixture, shift):
-        """``(W, ...)``: the design weights of ``log w_k + log N_k``, and what
-        ``fill_second_order`` needs."""
-        raise NotImplementedError
-
-    def n_parameters(self, n_components, n_features):
+    def covariance_parameters(self, n_components, n_features):
+        """How many free numbers the covariances hold."""
         raise NotImplementedError
 
     def dense_precisions(self, mixture):
@@ -141,7 +95,11 @@ class _Family:
         raise NotImplementedError
 
     def from_dense_second_moments(self, moments):
-        """This family's ``s2`` layout from ``(k, d, d)`` second-moment sums."""
+        """This type's ``s2`` layout from ``(k, d, d)`` second-moment sums."""
+        raise NotImplementedError
+
+    def component_covariance(self, covariances, k, d):
+        """The ``d x d`` covariance matrix of component ``k``."""
         raise NotImplementedError
 
     def to_unconstrained(self, covariances):
@@ -163,15 +121,12 @@ class _Family:
             precisions_cholesky=self.precisions_cholesky(covariances, reg_covar),
         )
 
-
-def _design_weights(second_order, linear, constant):
-    """``W`` with ``W[k] @ [s(x), x, 1]`` the weighted log-density of component ``k``."""
-    return np.hstack([second_order, linear, constant[:, None]])
-
-
-def _unresolved(second_moments, squared_means, resolution):
-    """Where ``second_moments - squared_means`` is below rounding noise."""
-    return second_moments - squared_means <= resolution * second_moments
+    def m_step(self, stats, reg_covar):
+        """The mixture that maximises the expected complete-data likelihood."""
+        nk = stats.nk + EPS
+        delta = stats.s1 / nk[:, None]
+        covariances = self.covariances(stats.s2, nk, delta, reg_covar)
+        return self.make_mixture(nk / nk.sum(), stats.centres + delta, covariances, reg_covar)
 
 
 def _lower_cholesky(covariances, reg_covar):
@@ -207,7 +162,7 @@ def _precision_cholesky_from_cov(covariances, reg_covar):
     return np.swapaxes(inv_chol, -1, -2)
 
 
-def _log_det_cholesky(precisions_cholesky):
+def log_det_cholesky(precisions_cholesky):
     """``log det U`` for each upper-triangular factor in a stack."""
     diagonals = np.diagonal(precisions_cholesky, axis1=-2, axis2=-1)
     return np.log(diagonals).sum(axis=-1)
@@ -233,73 +188,18 @@ def _cholesky_from_unconstrained(theta, n_matrices, d):
     return chol @ np.swapaxes(chol, -1, -2)
 
 
-@functools.lru_cache(maxsize=32)
-def packed_upper(d):
-    """The (cached) packing helper for ``d x d`` matrices."""
-    return PackedUpper(d)
+def _symmetric(matrices):
+    return 0.5 * (matrices + np.swapaxes(matrices, -1, -2))
 
 
-class PackedUpper:
-    """Packs and unpacks the upper triangles of symmetric ``d x d`` matrices.
-
-    Entries are packed by diagonal (the main diagonal, then the first above
-    it, and so on): the products along one diagonal, ``x[:d-o] * x[o:]``,
-    are one elementwise product of two equal-shaped blocks, which numpy
-    computes 2-3x faster than products against a broadcast row.
-    """
-
-    def __init__(self, d):
-        self.d = d
-        rows, cols = np.triu_indices(d)
-        by_diagonal = np.argsort(cols - rows, kind="stable")
-        self.rows, self.cols = rows[by_diagonal], cols[by_diagonal]
-        # x^T P x = sum over the upper triangle of P_ab x_a x_b, doubled off the diagonal
-        self.multiplicity = np.where(self.rows == self.cols, 1.0, 2.0)
-
-    @property
-    def size(self):
-        return self.rows.size
-
-    def outer(self, XT, out=None):
-        """The packed upper triangle of ``x x^T`` for every column ``x`` of ``XT``."""
-        d, m = XT.shape
-        out = np.empty((self.size, m), dtype=XT.dtype) if out is None else out
-        start = 0
-        for offset in range(d):
-            stop = start + d - offset
-            np.multiply(XT[: d - offset], XT[offset:], out=out[start:stop])
-            start = stop
-        return out
-
-    def pack(self, matrices):
-        return matrices[..., self.rows, self.cols]
-
-    def unpack(self, packed):
-        out = np.zeros(packed.shape[:-1] + (self.d, self.d))
-        out[..., self.rows, self.cols] = packed
-        out[..., self.cols, self.rows] = packed
-        return out
-
-
-class Full(_Family):
+class Full(_CovarianceType):
     name = "full"
 
-    def second_order_size(self, d):
-        return packed_upper(d).size
-
-    def fill_second_order(self, XT, out, coef):
-        packed_upper(XT.shape[0]).outer(XT, out=out)
-
-    def covariances(self, s2, nk, means, reg_covar, resolution):
-        d = means.shape[1]
-        diagonal = (slice(None), np.arange(d), np.arange(d))
-        cov = packed_upper(d).unpack(s2 / nk[:, None])
-        unresolved = _unresolved(cov[diagonal], means**2, resolution)
-        cov -= means[:, :, None] * means[:, None, :]
-        component, feature = np.nonzero(unresolved)
-        cov[component, feature, :] = 0.0
-        cov[component, :, feature] = 0.0
-        cov[diagonal] += reg_covar
+    def covariances(self, s2, nk, delta, reg_covar):
+        cov = s2 / nk[:, None, None] - delta[:, :, None] * delta[:, None, :]
+        cov = _symmetric(cov)
+        d = cov.shape[-1]
+        cov[:, np.arange(d), np.arange(d)] += reg_covar
         return cov
 
     def precisions_cholesky(self, covariances, reg_covar):
@@ -311,31 +211,26 @@ class Full(_Family):
     def covariances_from_precisions(self, precisions):
         return self.precisions(_precision_cholesky_from_cov(precisions, 0.0))
 
-    def coefficients(self, mixture, shift):
-        d = mixture.n_features
-        packed = packed_upper(d)
-        P = self.precisions(mixture.precisions_cholesky)
-        mu = mixture.means - shift
-        Pmu = np.einsum("kab,kb->ka", P, mu)
-        c = (
-            -0.5 * np.einsum("ka,ka->k", mu, Pmu)
-            + _log_det_cholesky(mixture.precisions_cholesky)
-            - 0.5 * d * LOG_2PI
-            + np.log(mixture.weights)
-        )
-        return (_design_weights(-0.5 * packed.multiplicity * packed.pack(P), Pmu, c),)
-
-    def n_parameters(self, n_components, n_features):
+    def covariance_parameters(self, n_components, n_features):
         return n_components * n_features * (n_features + 1) // 2
 
     def dense_precisions(self, mixture):
         return self.precisions(mixture.precisions_cholesky)
 
     def log_det_precisions(self, mixture):
-        return 2 * _log_det_cholesky(mixture.precisions_cholesky)
+        return 2 * log_det_cholesky(mixture.precisions_cholesky)
+
+    def trace_precisions(self, mixture):
+        return np.sum(mixture.precisions_cholesky**2, axis=(1, 2))
+
+    def trace_covariances(self, mixture):
+        return np.trace(mixture.covariances, axis1=1, axis2=2)
 
     def from_dense_second_moments(self, moments):
-        return packed_upper(moments.shape[-1]).pack(moments)
+        return moments
+
+    def component_covariance(self, covariances, k, d):
+        return covariances[k]
 
     def to_unconstrained(self, covariances):
         return _cholesky_to_unconstrained(covariances)
@@ -344,37 +239,17 @@ class Full(_Family):
         return _cholesky_from_unconstrained(theta, n_components, n_features)
 
 
-class Tied(_Family):
+class Tied(_CovarianceType):
     name = "tied"
     precision_structure = "shared"
 
-    def second_order_size(self, d):
-        return 1
-
-    def fill_second_order(self, XT, out, coef):
-        # -x' P x / 2 is the same for every component: one row, weighted by
-        # one. The statistics do not use it (see second_moments).
-        if coef is None:
-            out[:] = 0.0
-            return
-        y = coef[1].T @ XT
-        np.einsum("ij,ij->j", y, y, out=out[0])
-        out *= -0.5
-
-    def second_moments(self, S2, XT, resp):
-        # Pooled over components, each row counts by its total responsibility:
-        # one in an E-step, but zero for rows a hard initialization leaves out.
-        # (scikit-learn counts every row, which inflates a 'tied' covariance
-        # started by 'random_from_data' or 'k-means++'.)
-        return (XT * resp.sum(axis=0)) @ XT.T
-
-    def covariances(self, s2, nk, means, reg_covar, resolution):
-        n = nk.sum()
-        between = (nk[:, None] * means).T @ means / n
-        unresolved = _unresolved(np.diag(s2) / n, np.diag(between), resolution)
-        cov = s2 / n - between
-        cov[unresolved, :] = 0.0
-        cov[:, unresolved] = 0.0
+    def covariances(self, s2, nk, delta, reg_covar):
+        # s2 pools every component's moments about its own centre; a row
+        # counts by its responsibilities, so rows a hard initialisation
+        # leaves out count for nothing (scikit-learn counts every row, which
+        # inflates a 'tied' covariance started by 'random_from_data').
+        between = np.einsum("k,ka,kb->ab", nk, delta, delta)
+        cov = _symmetric((s2 - between) / nk.sum())
         cov.flat[:: cov.shape[0] + 1] += reg_covar
         return cov
 
@@ -387,20 +262,7 @@ class Tied(_Family):
     def covariances_from_precisions(self, precisions):
         return self.precisions(_precision_cholesky_from_cov(precisions[None], 0.0)[0])
 
-    def coefficients(self, mixture, shift):
-        d = mixture.n_features
-        U = mixture.precisions_cholesky
-        mu = mixture.means - shift
-        Pmu = mu @ U @ U.T
-        c = (
-            -0.5 * np.einsum("ka,ka->k", mu, Pmu)
-            + _log_det_cholesky(U)
-            - 0.5 * d * LOG_2PI
-            + np.log(mixture.weights)
-        )
-        return _design_weights(np.ones((len(c), 1)), Pmu, c), U
-
-    def n_parameters(self, n_components, n_features):
+    def covariance_parameters(self, n_components, n_features):
         return n_features * (n_features + 1) // 2
 
     def dense_precisions(self, mixture):
@@ -408,11 +270,20 @@ class Tied(_Family):
         return np.broadcast_to(P, (mixture.n_components,) + P.shape)
 
     def log_det_precisions(self, mixture):
-        log_det = 2 * _log_det_cholesky(mixture.precisions_cholesky)
+        log_det = 2 * log_det_cholesky(mixture.precisions_cholesky)
         return np.full(mixture.n_components, log_det)
+
+    def trace_precisions(self, mixture):
+        return np.full(mixture.n_components, np.sum(mixture.precisions_cholesky**2))
+
+    def trace_covariances(self, mixture):
+        return np.full(mixture.n_components, np.trace(mixture.covariances))
 
     def from_dense_second_moments(self, moments):
         return moments.sum(axis=0)
+
+    def component_covariance(self, covariances, k, d):
+        return covariances
 
     def to_unconstrained(self, covariances):
         return _cholesky_to_unconstrained(covariances[None])
@@ -421,7 +292,7 @@ class Tied(_Family):
         return _cholesky_from_unconstrained(theta, 1, n_features)[0]
 
 
-class _Independent(_Family):
+class _Independent(_CovarianceType):
     """Shared pieces of 'diag' and 'spherical', whose factors are ``1/sqrt(var)``."""
 
     precision_structure = "diagonal"
@@ -441,17 +312,25 @@ class _Independent(_Family):
 
     def dense_precisions(self, mixture):
         k, d = mixture.means.shape
-        diagonal = np.broadcast_to(
-            self.precisions(mixture.precisions_cholesky).reshape(k, -1), (k, d)
-        )
         dense = np.zeros((k, d, d))
-        dense[:, np.arange(d), np.arange(d)] = diagonal
+        dense[:, np.arange(d), np.arange(d)] = self.diagonal_factors(mixture) ** 2
         return dense
 
-    def log_det_precisions(self, mixture):
+    def diagonal_factors(self, mixture):
+        """``(k, d)``: the square roots of each component's diagonal precision."""
         k, d = mixture.means.shape
-        log_factors = np.log(mixture.precisions_cholesky).reshape(k, -1)
-        return 2 * np.broadcast_to(log_factors, (k, d)).sum(axis=1)
+        factors = mixture.precisions_cholesky.reshape(k, -1)
+        return np.broadcast_to(factors, (k, d))
+
+    def log_det_precisions(self, mixture):
+        return 2 * np.log(self.diagonal_factors(mixture)).sum(axis=1)
+
+    def trace_precisions(self, mixture):
+        return np.sum(self.diagonal_factors(mixture) ** 2, axis=1)
+
+    def trace_covariances(self, mixture):
+        k, d = mixture.means.shape
+        return np.broadcast_to(mixture.covariances.reshape(k, -1), (k, d)).sum(axis=1)
 
     def to_unconstrained(self, covariances):
         return np.log(covariances).ravel()
@@ -466,35 +345,18 @@ class _Independent(_Family):
 class Diag(_Independent):
     name = "diag"
 
-    def second_order_size(self, d):
-        return d
+    def covariances(self, s2, nk, delta, reg_covar):
+        # A sum of squares: below zero only by rounding.
+        return np.maximum(s2 / nk[:, None] - delta**2, 0.0) + reg_covar
 
-    def fill_second_order(self, XT, out, coef):
-        np.multiply(XT, XT, out=out)
-
-    def covariances(self, s2, nk, means, reg_covar, resolution):
-        moments = s2 / nk[:, None]
-        cov = moments - means**2
-        cov[_unresolved(moments, means**2, resolution)] = 0.0
-        return cov + reg_covar
-
-    def coefficients(self, mixture, shift):
-        d = mixture.n_features
-        P = self.precisions(mixture.precisions_cholesky)
-        mu = mixture.means - shift
-        c = (
-            -0.5 * np.sum(mu**2 * P, axis=1)
-            + np.log(mixture.precisions_cholesky).sum(axis=1)
-            - 0.5 * d * LOG_2PI
-            + np.log(mixture.weights)
-        )
-        return (_design_weights(-0.5 * P, P * mu, c),)
-
-    def n_parameters(self, n_components, n_features):
+    def covariance_parameters(self, n_components, n_features):
         return n_components * n_features
 
     def from_dense_second_moments(self, moments):
         return np.diagonal(moments, axis1=1, axis2=2).copy()
+
+    def component_covariance(self, covariances, k, d):
+        return np.diag(covariances[k])
 
     def from_unconstrained(self, theta, n_components, n_features):
         return np.exp(theta).reshape(n_components, n_features)
@@ -503,39 +365,18 @@ class Diag(_Independent):
 class Spherical(_Independent):
     name = "spherical"
 
-    def second_order_size(self, d):
-        return 1
+    def covariances(self, s2, nk, delta, reg_covar):
+        d = delta.shape[1]
+        return np.maximum(s2 / nk - np.sum(delta**2, axis=1), 0.0) / d + reg_covar
 
-    def fill_second_order(self, XT, out, coef):
-        np.einsum("ij,ij->j", XT, XT, out=out[0])
-
-    def second_moments(self, S2, XT, resp):
-        return S2[:, 0]
-
-    def covariances(self, s2, nk, means, reg_covar, resolution):
-        moments = s2 / nk
-        squared_means = np.sum(means**2, axis=1)
-        cov = (moments - squared_means) / means.shape[1]
-        cov[_unresolved(moments, squared_means, resolution)] = 0.0
-        return cov + reg_covar
-
-    def coefficients(self, mixture, shift):
-        d = mixture.n_features
-        p = self.precisions(mixture.precisions_cholesky)
-        mu = mixture.means - shift
-        c = (
-            -0.5 * p * np.sum(mu**2, axis=1)
-            + d * np.log(mixture.precisions_cholesky)
-            - 0.5 * d * LOG_2PI
-            + np.log(mixture.weights)
-        )
-        return (_design_weights(-0.5 * p[:, None], p[:, None] * mu, c),)
-
-    def n_parameters(self, n_components, n_features):
+    def covariance_parameters(self, n_components, n_features):
         return n_components
 
     def from_dense_second_moments(self, moments):
         return np.trace(moments, axis1=1, axis2=2)
+
+    def component_covariance(self, covariances, k, d):
+        return covariances[k] * np.eye(d)
 
 
 FAMILIES = {family.name: family for family in (Full(), Tied(), Diag(), Spherical())}

@@ -23,6 +23,8 @@ def initial_responsibilities(X, n_components, method, random_state):
         resp /= resp.sum(axis=1)[:, None]
         return resp
     resp = np.zeros((n_samples, n_components))
+    if method in ("kmeans", "k-means++") and not _squares_fit(X):
+        X = X.astype(np.float64)  # k-means sums squared distances
     if method == "kmeans":
         kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=random_state).fit(X)
         resp[np.arange(n_samples), kmeans.labels_] = 1.0
@@ -37,6 +39,14 @@ def initial_responsibilities(X, n_components, method, random_state):
     return resp
 
 
+def _squares_fit(X):
+    """Whether sums of squared distances between rows stay well inside X's float range."""
+    if X.dtype == np.float64:
+        return True
+    scale = max((float(np.abs(X[rows]).max()) for rows in row_chunks(X.shape[0])), default=0.0)
+    return scale == 0.0 or 1e-12 < scale < 1e12
+
+
 def starting_parameters(X, resp, covariance_type, reg_covar):
     """Weights, means and covariances from starting responsibilities.
 
@@ -44,12 +54,17 @@ def starting_parameters(X, resp, covariance_type, reg_covar):
     hard start ('random_from_data', 'k-means++') leaves in no component count
     in a 'tied' covariance by their raw second moments, as in scikit-learn.
     """
-    nk = resp.sum(axis=0) + COUNT_FLOOR
+    counts = resp.sum(axis=0)
     d = X.shape[1]
-    means = np.zeros((nk.size, d))
+    means = np.zeros((counts.size, d))
     for rows in row_chunks(X.shape[0]):
         means += resp[rows].T @ X[rows]
-    means /= nk[:, None]
+    # scikit-learn divides by counts + COUNT_FLOOR; the floor only matters
+    # for an empty component (mean 0 in both), so it is left out here where
+    # it would shift a mean by ~1e-15 of its value, which at offsets like
+    # 1e150 is far more than a collapsed component's spread.
+    means /= np.where(counts > 0, counts, 1.0)[:, None]
+    nk = counts + COUNT_FLOOR
     squares_only = covariance_type in ("diag", "spherical")
     scatter = np.zeros((nk.size, d) if squares_only else (nk.size, d, d))
     unassigned = np.zeros((d, d))

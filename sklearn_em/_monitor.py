@@ -165,10 +165,11 @@ class GapMonitor(ConvergenceMonitor):
 def monitor_for(acceleration, tol, max_iter, verbose=0, verbose_interval=10, trace=()):
     """The monitor of one run: the gap rule with SQUAREM, scikit-learn's rule without.
 
-    ``trace`` is the ``trace`` of the run a warm start continues (empty for a
-    fresh start).
+    ``trace`` is the ``trace`` of the run a warm start continues, or its
+    lower bound (empty, or -inf, for a fresh start).
     """
+    trace = tuple(float(v) for v in np.atleast_1d(trace) if np.isfinite(v))
     if acceleration == "squarem":
         return GapMonitor(tol, max_iter, verbose, verbose_interval, trace)
-    start = trace[-1] if len(trace) else -np.inf
+    start = trace[-1] if trace else -np.inf
     return ConvergenceMonitor(tol, max_iter, verbose, verbose_interval, start)

@@ -13,9 +13,8 @@ from dataclasses import replace
 import numpy as np
 from joblib import Parallel, delayed
 
-from ._acceleration import run_squarem
 from ._blocks import single_blas_thread
-from ._em import run_plain_em
+from ._gaussian import SingularCovarianceError
 from ._monitor import monitor_for
 
 SEARCH = "k-means++-search"
@@ -25,22 +24,25 @@ SEARCH_STARTS = 10
 SEARCH_PASSES = 10
 
 
-def searched_start(X, engine, make_start, random_state, acceleration="squarem"):
+def searched_start(X, em, make_start, random_state, run, acceleration="squarem"):
     """The end of the best of ``SEARCH_STARTS`` short EM runs, to start the fit from.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
         The training data (NaN where missing).
-    engine : Engine
+    em : EM
         Runs the passes; with several threads the short runs share them, one
         run per thread.
     make_start : callable
         ``make_start(random_state)`` gives one starting mixture.
     random_state : RandomState
         Seeds the starts.
+    run : callable
+        ``run(X, start, em, monitor)`` iterates EM (plain or SQUAREM) as the
+        fit does.
     acceleration : {'squarem', None}, default='squarem'
-        How the short runs iterate, as the fit does.
+        Which monitor the short runs report to, as the fit's.
 
     Returns
     -------
@@ -48,22 +50,25 @@ def searched_start(X, engine, make_start, random_state, acceleration="squarem"):
         The short run's mixture with the highest log-likelihood.
     """
     seeds = random_state.randint(np.iinfo(np.int32).max, size=SEARCH_STARTS)
-    run = run_squarem if acceleration == "squarem" else run_plain_em
+    starts = [make_start(np.random.RandomState(seed)) for seed in seeds]
 
-    def short_run(engine, seed):
-        start = make_start(np.random.RandomState(seed))
+    def short_run(em, start):
         # tol=0: a short run stops after its passes; none is judged converged.
         monitor = monitor_for(acceleration, 0.0, SEARCH_PASSES)
-        mixture = run(X, start, engine, monitor)
-        return monitor.lower_bound, mixture
+        try:
+            params = run(X, start, em, monitor)
+        except SingularCovarianceError:
+            return -np.inf, None  # a start that collapses is dropped
+        return monitor.lower_bound, params
 
-    n_threads = min(engine.n_threads, SEARCH_STARTS)
+    n_threads = min(em.backend.n_threads, SEARCH_STARTS)
     if n_threads <= 1:
-        runs = [short_run(engine, seed) for seed in seeds]
+        runs = [short_run(em, start) for start in starts]
     else:
-        serial = replace(engine, n_threads=1, layouts={})
+        serial = replace(em, backend=replace(em.backend, n_threads=1))
         with single_blas_thread(True):
             runs = Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(short_run)(serial, seed) for seed in seeds
+                delayed(short_run)(serial, start) for start in starts
             )
-    return max(runs, key=lambda run: run[0])[1]
+    loglik, params = max(runs, key=lambda run: run[0])
+    return starts[0] if params is None else params

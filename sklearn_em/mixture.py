@@ -1,28 +1,28 @@
 """The Gaussian mixture estimator: parameters, validation and public methods."""
 
-import time
 import warnings
 from contextlib import contextmanager
-from dataclasses import replace
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._acceleration import run_squarem
-from ._blocks import blas_threads, row_chunks, single_blas_thread
-from ._em import Engine, normalise_log_responsibilities, run_plain_em
+from ._blocks import Backend, threads_for
+from ._fit import EM, Settings, fit
 from ._gaussian import FAMILIES, Mixture
-from ._init import initial_responsibilities, starting_parameters
-from ._monitor import monitor_for
-from ._search import SEARCH, searched_start
+from ._gaussian_family import GaussianFamily
+from ._pass import normalise_log_responsibilities
+from ._search import SEARCH
+from ._validation import (
+    check_enough_samples,
+    check_every_feature_observed,
+    num_samples,
+    user_start,
+    validate_with_nan,
+)
 
 # The EM settings that every estimator built on GaussianMixture shares and
 # passes through unchanged.
@@ -44,14 +44,6 @@ def mixture_with_settings_of(estimator, **overrides):
     """A GaussianMixture with ``estimator``'s EM settings, some overridden."""
     settings = {name: getattr(estimator, name) for name in EM_PARAMETER_CONSTRAINTS}
     return GaussianMixture(**{**settings, **overrides})
-
-
-_PRECISION_SHAPES = {
-    "full": lambda k, d: (k, d, d),
-    "tied": lambda k, d: (d, d),
-    "diag": lambda k, d: (k, d),
-    "spherical": lambda k, d: (k,),
-}
 
 
 class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
@@ -292,43 +284,24 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         if warm:
             self._check_warm_start_matches()
         X = validate_with_nan(self, X, ensure_min_samples=2, reset=not warm)
-        _check_every_feature_observed(X)
-        n_samples = X.shape[0]
-        if n_samples < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components but got "
-                f"n_components = {self.n_components}, n_samples = {n_samples}: a mixture "
-                "needs at least as many samples as components. Reduce n_components or "
-                "provide more samples."
-            )
-        engine = self._engine()
-        user_start = self._user_start(X.shape[1])
+        check_every_feature_observed(X)
+        check_enough_samples(X.shape[0], self.n_components)
+        engine = self._engine(fitting=True)
+        start = user_start(self, engine.family, X.shape[1])
 
-        if warm:
-            trace = getattr(self, "_convergence_trace", (self.lower_bound_,))
-            runs = [self._run(X, engine, self._mixture(), trace, 0)]
-        else:
-            runs = self._run_initializations(X, engine, user_start)
+        trace = getattr(self, "_convergence_trace", self.lower_bound_) if warm else None
+        previous = (self._mixture(), trace) if warm else None
+        random_state = check_random_state(self.random_state)
+        result = fit(X, engine, self._settings(), random_state, start, warm=previous)
 
-        mixture, monitor = max(runs, key=lambda run: run[1].lower_bound)
-        if not monitor.converged and self.max_iter > 0:
-            hint = " Try acceleration='squarem'." if self.acceleration is None else ""
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data. "
-                f"(max_iter={self.max_iter} passes were not enough to reach tol={self.tol}.)"
-                + hint,
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        self._set_mixture(mixture, X.dtype)
+        self._set_mixture(result.params, X.dtype)
         # Labels from the stored parameters, so that predict(X) gives the same.
         labels = engine.labels(X, self._mixture())
-        self.converged_ = monitor.converged
-        self.n_iter_ = monitor.n_iter
-        self.lower_bounds_ = list(monitor.history)
-        self.lower_bound_ = monitor.lower_bound
-        self._convergence_trace = monitor.trace
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.lower_bounds_ = result.lower_bounds
+        self.lower_bound_ = result.lower_bound
+        self._convergence_trace = result.trace
         self.labels_ = labels
         self._sampling_random_state = None
         return labels
@@ -345,97 +318,9 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
                 "fit the new settings from a fresh start."
             )
 
-    def _run_initializations(self, X, engine, user_start):
-        # Starts are drawn in turn from one generator, as scikit-learn draws
-        # them, so that a seed gives scikit-learn's starts; the runs from them
-        # then share the threads.
-        random_state = check_random_state(self.random_state)
-        starts = [
-            self._initial_mixture(X, engine, user_start, random_state) for _ in range(self.n_init)
-        ]
-        n_threads = min(engine.n_threads, self.n_init)
-        if n_threads <= 1:
-            return [self._run(X, engine, start, (), i) for i, start in enumerate(starts)]
-        # Restarts share the threads, so each runs its blocks serially.
-        engine = replace(engine, n_threads=1)
-        with single_blas_thread(True):
-            return Parallel(n_jobs=n_threads, prefer="threads")(
-                delayed(self._run)(X, engine, start, (), i) for i, start in enumerate(starts)
-            )
-
-    def _run(self, X, engine, start, trace, index):
-        if self.verbose:
-            print(f"Initialization {index}")
-        started = time.perf_counter()
-        monitor = monitor_for(
-            self.acceleration, self.tol, self.max_iter, self.verbose, self.verbose_interval, trace
-        )
-        run = run_squarem if self.acceleration == "squarem" else run_plain_em
-        mixture = run(X, start, engine, monitor) if self.max_iter > 0 else start
-        if self.verbose:
-            state = "converged" if monitor.converged else "did not converge"
-            print(
-                f"Initialization {state}. time lapse {time.perf_counter() - started:.5f}s"
-                f"\t lower bound {monitor.lower_bound:.5f}"
-            )
-        return mixture, monitor
-
-    def _initial_mixture(self, X, engine, user_start, random_state, init_params=None):
-        if init_params is None and self.init_params == SEARCH:
-            start = partial(self._initial_mixture, X, engine, user_start, init_params="k-means++")
-            return searched_start(X, engine, start, random_state, self.acceleration)
-        weights, means, covariances = user_start
-        if weights is None or means is None or covariances is None:
-            X = _fill_with_column_means(X)
-            method = init_params or self.init_params
-            resp = initial_responsibilities(X, self.n_components, method, random_state)
-            start = starting_parameters(X, resp, self.covariance_type, self.reg_covar)
-            weights = start[0] if weights is None else weights
-            means = start[1] if means is None else means
-            covariances = start[2] if covariances is None else covariances
-        return engine.family.make_mixture(weights, means, covariances, self.reg_covar)
-
-    def _user_start(self, n_features):
-        """The validated initial weights, means and covariances (from precisions).
-
-        Messages begin as scikit-learn's do, so that code matching them still works.
-        """
-        k = self.n_components
-        weights = means = covariances = None
-        if self.weights_init is not None:
-            weights = _as_float_array(self.weights_init, "weights_init", "weights", (k,))
-            if np.any(weights < 0) or np.any(weights > 1):
-                raise ValueError(
-                    "The parameter 'weights' should be in the range [0, 1], but got min "
-                    f"value {weights.min():.5f}, max value {weights.max():.5f}: check "
-                    "weights_init."
-                )
-            # scikit-learn's tolerance, which depends on the dtype given.
-            atol = 1e-6 if np.asarray(self.weights_init).dtype == np.float32 else 1e-8
-            if not abs(1.0 - weights.sum()) <= atol:
-                raise ValueError(
-                    "The parameter 'weights' should be normalized, but got sum(weights) = "
-                    f"{weights.sum():.5f}: divide weights_init by its sum."
-                )
-        if self.means_init is not None:
-            means = _as_float_array(self.means_init, "means_init", "means", (k, n_features))
-        if self.precisions_init is not None:
-            covariance_type = self.covariance_type
-            label = f"{covariance_type} precision"
-            shape = _PRECISION_SHAPES[covariance_type](k, n_features)
-            precisions = _as_float_array(self.precisions_init, "precisions_init", label, shape)
-            family = FAMILIES[covariance_type]
-            matrices = covariance_type in ("full", "tied")
-            requirement = "symmetric, positive-definite" if matrices else "positive"
-            problem = ValueError(f"'{label}' should be {requirement}: check precisions_init.")
-            if matrices and not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
-                raise problem
-            try:
-                covariances = family.covariances_from_precisions(precisions)
-                family.precisions_cholesky(covariances, 0.0)
-            except ValueError:
-                raise problem from None
-        return weights, means, covariances
+    def _settings(self):
+        """How ``fit`` iterates, from this estimator's parameters."""
+        return Settings.of(self)
 
     # -- the fitted model ------------------------------------------------
 
@@ -445,13 +330,12 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         A value past the range of float32 keeps every parameter in float64, with
         a warning, rather than becoming inf.
         """
-        family = FAMILIES[self.covariance_type]
         parameters = {
             "weights_": mixture.weights,
             "means_": mixture.means,
             "covariances_": mixture.covariances,
             "precisions_cholesky_": mixture.precisions_cholesky,
-            "precisions_": family.precisions(mixture.precisions_cholesky),
+            "precisions_": self._family(fitting=True).precisions(mixture),
         }
         if dtype != np.float64:
             with np.errstate(over="ignore"):
@@ -464,7 +348,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
                     "they are kept in float64. Rescale the features to keep them in "
                     f"{np.dtype(dtype).name}.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
         for name, value in parameters.items():
             setattr(self, name, value)
@@ -478,9 +362,16 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         )
         return Mixture(weights, means, covariances, factors)
 
-    def _engine(self):
-        """A new engine for one fit or one scoring of this mixture's settings."""
-        return Engine(FAMILIES[self.covariance_type], self.reg_covar, _n_threads(self.n_jobs))
+    def _family(self, fitting=False):
+        """The family to fit with, or (by default) the one that was fitted."""
+        covariance_type = self.covariance_type
+        if not fitting:
+            covariance_type = getattr(self, "_fitted_covariance_type", covariance_type)
+        return GaussianFamily(covariance_type, self.reg_covar)
+
+    def _engine(self, fitting=False):
+        """Passes of this mixture's family for one fit or one scoring."""
+        return EM(self._family(fitting), Backend(threads_for(self.n_jobs)))
 
     def _engine_and_data(self, X):
         check_is_fitted(self)
@@ -593,16 +484,10 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
             if getattr(self, "_sampling_random_state", None) is None:
                 self._sampling_random_state = check_random_state(self.random_state)
             rng = self._sampling_random_state
-        counts = rng.multinomial(n_samples, self.weights_)
-        labels = np.repeat(np.arange(len(counts)), counts)
-        X = draw_from_components(
-            rng, counts, self.means_, self.covariances_, self._fitted_covariance_type
-        )
-        return X, labels
+        return self._family().sample(self._mixture(), n_samples, rng)
 
     def _n_parameters(self):
-        k, d = self.means_.shape
-        return FAMILIES[self.covariance_type].n_parameters(k, d) + k * d + k - 1
+        return self._family().n_parameters(self._mixture())
 
     def bic(self, X):
         """Bayesian information criterion of the mixture on ``X``; lower is better.
@@ -617,7 +502,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         bic : float
             ``-2 log L + n_parameters log n_samples``.
         """
-        n_samples = _num_samples(X)
+        n_samples = num_samples(X)
         return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X):
@@ -633,25 +518,12 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         aic : float
             ``-2 log L + 2 n_parameters``.
         """
-        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
-
-
-def draw_from_components(rng, counts, means, covariances, covariance_type):
-    """``counts[k]`` draws from each component ``k``, stacked, as scikit-learn draws them."""
-    parts = []
-    for k, (mean, count) in enumerate(zip(means, counts, strict=True)):
-        if covariance_type in ("full", "tied"):
-            covariance = covariances[k] if covariance_type == "full" else covariances
-            parts.append(rng.multivariate_normal(mean, covariance, int(count)))
-        else:
-            scale = np.sqrt(covariances[k])
-            parts.append(mean + rng.standard_normal(size=(int(count), mean.size)) * scale)
-    return np.vstack(parts)
 
 
 @contextmanager
@@ -664,80 +536,3 @@ def fitted_state_kept_on_failure(estimator):
         vars(estimator).clear()
         vars(estimator).update(saved)
         raise
-
-
-def validate_with_nan(estimator, X, **kwargs):
-    """``validate_data`` that lets NaN through (it is missing data) and explains inf."""
-    _check_numpy_namespace(X)
-    X = validate_data(
-        estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
-    )
-    n_inf = sum(np.count_nonzero(np.isinf(X[rows])) for rows in row_chunks(X.shape[0]))
-    if n_inf:
-        raise ValueError(
-            f"Input X contains infinity (inf) in {n_inf} entries. NaN marks a missing "
-            "value, but inf is not data: replace it with NaN to treat it as missing, "
-            "or with a finite value."
-        )
-    return X
-
-
-def _check_numpy_namespace(X):
-    """Refuse arrays of other array API namespaces: the core computes with NumPy."""
-    namespace = get_namespace(X)[0].__name__
-    if namespace.split(".")[-1] != "numpy":
-        raise TypeError(
-            f"sklearn_em computes with NumPy, but X is an array of the {namespace!r} "
-            "namespace (array_api_dispatch=True). Pass a NumPy array, for example "
-            "np.asarray(X) for data on the CPU, or turn array_api_dispatch off."
-        )
-
-
-def _n_threads(n_jobs):
-    """Threads for a fit: ``n_jobs``, or by default as many as BLAS may use."""
-    return blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
-
-
-def _check_every_feature_observed(X):
-    observed = np.zeros(X.shape[1], dtype=bool)
-    for rows in row_chunks(X.shape[0]):
-        observed |= ~np.isnan(X[rows]).all(axis=0)
-    empty = np.flatnonzero(~observed)
-    if empty.size:
-        raise ValueError(
-            f"Feature(s) {', '.join(map(str, empty))} have no observed value, so the "
-            "mixture cannot be estimated along them. Drop these columns first "
-            "(EMImputer drops them for you)."
-        )
-
-
-def _fill_with_column_means(X):
-    """A copy of ``X`` with NaN replaced by column means, for initialization only."""
-    missing = np.isnan(X)
-    if not missing.any():
-        return X
-    filled = X.copy()
-    filled[missing] = np.take(np.nanmean(X, axis=0), np.nonzero(missing)[1])
-    return filled
-
-
-def _num_samples(X):
-    return len(X) if not hasattr(X, "shape") else X.shape[0]
-
-
-def _as_float_array(value, parameter, label, shape):
-    """``value`` as a float64 array of ``shape``; ``label`` is scikit-learn's name for it."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{parameter} must hold numbers, shaped {shape}; got {value!r}."
-        ) from None
-    if array.shape != shape:
-        raise ValueError(
-            f"The parameter '{label}' should have the shape of {shape}, but got "
-            f"{array.shape}: check {parameter}."
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{parameter} must be finite; it holds NaN or inf.")
-    return array

@@ -328,7 +328,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             Component indices.
         """
-        return self.best_estimator_.predict(self._validated(X))
+        X = self._validated(X)
+        return self.best_estimator_.predict(X)
 
     def predict_proba(self, X):
         """The posterior probability of each component, under the best mixture.
@@ -343,7 +344,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_components)
             Responsibilities; each row sums to 1.
         """
-        return self.best_estimator_.predict_proba(self._validated(X))
+        X = self._validated(X)
+        return self.best_estimator_.predict_proba(X)
 
     def score_samples(self, X):
         """The log-density of each sample under the best mixture.
@@ -358,7 +360,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         log_density : ndarray of shape (n_samples,)
             Log-likelihood of each sample.
         """
-        return self.best_estimator_.score_samples(self._validated(X))
+        X = self._validated(X)
+        return self.best_estimator_.score_samples(X)
 
     def score(self, X, y=None):
         """The mean log-likelihood per sample under the best mixture.
@@ -376,7 +379,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         log_likelihood : float
             Mean log-density of the samples; higher is better.
         """
-        return self.best_estimator_.score(self._validated(X))
+        X = self._validated(X)
+        return self.best_estimator_.score(X)
 
     def _validated(self, X):
         """``X`` checked against the training features (names and count), as an array."""

@@ -49,8 +49,4 @@ def load_suite(relative, replacements, deselected):
         raise AssertionError(f"{path} has no tests named {stale}: update the deselections.")
     for name in deselected:
         del namespace[name]
-    return {
-        name: value
-        for name, value in namespace.items()
-        if not name.startswith("__")
-    }
+    return {name: value for name, value in namespace.items() if not name.startswith("__")}

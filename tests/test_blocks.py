@@ -10,6 +10,7 @@ from sklearn_em._blocks import (
     map_blocks,
     reduce_blocks,
     single_blas_thread,
+    threads_for,
 )
 
 
@@ -48,12 +49,10 @@ def test_blas_is_capped_at_one_thread_only_inside_the_context():
 
 
 def test_default_threads_follow_the_blas_limits():
-    from sklearn_em.mixture import _n_threads
-
-    assert blas_threads() == max(_blas_thread_counts()) == _n_threads(None)
+    assert blas_threads() == max(_blas_thread_counts()) == threads_for(None)
     with threadpool_limits(limits=1, user_api="blas"):
-        assert blas_threads() == _n_threads(None) == 1
-        assert _n_threads(2) == 2
+        assert blas_threads() == threads_for(None) == 1
+        assert threads_for(2) == 2
 
 
 @pytest.mark.parametrize("failing_block", [0, 7, 39])

@@ -7,10 +7,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
-from sklearn_em import GaussianMixture, _blocks
+from sklearn_em import GaussianMixture
 from sklearn_em._em import ConvergenceMonitor
 
-from .conftest import COVARIANCE_TYPES
+from .helpers import COVARIANCE_TYPES, tuned
 
 
 def _sorted_means(model):
@@ -220,7 +220,7 @@ def test_warm_start_continues_where_it_left_off(overlapping, acceleration):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_threads_and_blocks_do_not_change_the_result(overlapping, monkeypatch):
+def test_threads_and_blocks_do_not_change_the_result(overlapping):
     # Plain EM: its iterates differ only by summation order, so they agree to rounding.
     common = dict(
         n_components=3, n_init=3, random_state=0, tol=1e-6, max_iter=300, acceleration=None
@@ -229,10 +229,9 @@ def test_threads_and_blocks_do_not_change_the_result(overlapping, monkeypatch):
     parallel = GaussianMixture(**common, n_jobs=2).fit(overlapping)
     np.testing.assert_allclose(parallel.means_, serial.means_, rtol=1e-12)
 
-    monkeypatch.setattr(_blocks, "BLOCK_BYTES", 10_000)  # many small blocks
-    blocked = GaussianMixture(**{**common, "n_init": 1}, n_jobs=2).fit(overlapping)
-    single = GaussianMixture(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
-    monkeypatch.undo()
+    small_blocks = tuned(backend={"block_bytes": 10_000})  # many small blocks
+    blocked = small_blocks(**{**common, "n_init": 1}, n_jobs=2).fit(overlapping)
+    single = small_blocks(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
     whole = GaussianMixture(**{**common, "n_init": 1}, n_jobs=1).fit(overlapping)
     np.testing.assert_allclose(blocked.means_, whole.means_, rtol=1e-9)
     np.testing.assert_allclose(single.means_, whole.means_, rtol=1e-9)

@@ -110,7 +110,11 @@ def test_selector_checks_feature_names_and_predicts_on_frames_without_warnings()
 
 @pytest.mark.parametrize(
     "n_components, match",
-    [([2.5, 3.7], "positive integers; got \\[2.5, 3.7\\]"), ([], "non-empty"), ([0, 2], "positive")],
+    [
+        ([2.5, 3.7], "positive integers; got \\[2.5, 3.7\\]"),
+        ([], "non-empty"),
+        ([0, 2], "positive"),
+    ],
 )
 def test_selector_refuses_component_counts_that_are_not_positive_integers(n_components, match):
     X = np.random.default_rng(0).normal(size=(20, 2))

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from sklearn_em import EMImputer, GaussianMixture
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
-FITTED = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]
+from .helpers import COVARIANCE_TYPES, FITTED, blobs3, tuned
 
 
 @st.composite
@@ -68,12 +67,6 @@ def test_fit_succeeds_with_finite_parameters_or_explains(
     assert np.all(np.isfinite(scores))
 
 
-def _blobs(seed=0, n=300):
-    rng = np.random.default_rng(seed)
-    centers = np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 0.0], [0.0, 5.0, 2.0]])
-    return centers[rng.integers(3, size=n)] + rng.normal(size=(n, 3))
-
-
 def _start(X, k=3, covariance_type="full"):
     model = GaussianMixture(k, covariance_type=covariance_type, random_state=0, max_iter=2)
     with warnings.catch_warnings():
@@ -87,7 +80,7 @@ def _start(X, k=3, covariance_type="full"):
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_permuting_rows_permutes_predictions(seed):
-    X = _blobs(seed)
+    X = blobs3(seed)
     start = _start(X)
     perm = np.random.default_rng(seed).permutation(len(X))
     model = GaussianMixture(3, tol=1e-8, max_iter=300, **start).fit(X)
@@ -107,7 +100,7 @@ def test_permuting_rows_permutes_predictions(seed):
 def test_affine_maps_keep_labels_and_shift_the_log_likelihood(
     seed, log_scales, offsets, covariance_type
 ):
-    X = _blobs(seed)
+    X = blobs3(seed)
     scales, offsets = 10.0 ** np.array(log_scales), np.array(offsets)
     Y = X * scales + offsets
     model = GaussianMixture(
@@ -140,7 +133,7 @@ def _scaled_precisions(precisions, scales, covariance_type):
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_a_component_collapsing_on_identical_points(covariance_type):
-    X = np.vstack([np.full((6, 2), 20.0), _blobs(1, 200)[:, :2]])
+    X = np.vstack([np.full((6, 2), 20.0), blobs3(1, 200)[:, :2]])
     start = dict(
         weights_init=[0.1, 0.9],
         means_init=[[20.0, 20.0], [1.0, 2.0]],
@@ -200,7 +193,7 @@ def test_imputer_on_random_masks_keeps_observed_values(
 def test_joblib_round_trip(tmp_path, dtype):
     import joblib
 
-    X = _blobs().astype(dtype)
+    X = blobs3().astype(dtype)
     model = GaussianMixture(3, random_state=0).fit(X)
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = joblib.load(tmp_path / "model.joblib")
@@ -228,7 +221,7 @@ def _freeze(estimator):
 def test_read_only_memmaps_and_no_writes(covariance_type):
     from sklearn.utils._testing import create_memmap_backed_data
 
-    X = _blobs()
+    X = blobs3()
     X[::7, 0] = np.nan
     X_ro = create_memmap_backed_data(X)
     assert not X_ro.flags.writeable
@@ -248,15 +241,15 @@ def test_read_only_memmaps_and_no_writes(covariance_type):
 
 @pytest.mark.parametrize("acceleration", [None, "squarem"])
 def test_interrupting_a_warm_start_fit_keeps_the_previous_fit(monkeypatch, acceleration):
-    from sklearn_em import _em
+    from sklearn_em import _fit
 
-    X = _blobs()
+    X = blobs3()
     model = GaussianMixture(3, warm_start=True, acceleration=acceleration, random_state=0).fit(X)
     before = {name: np.copy(getattr(model, name)) for name in FITTED + ["labels_"]}
     before_scalars = (model.n_iter_, model.lower_bound_, list(model.lower_bounds_))
 
     calls = {"n": 0}
-    original = _em.Engine.step
+    original = _fit.EM.step
 
     def interrupted(self, X, mixture):
         calls["n"] += 1
@@ -264,7 +257,7 @@ def test_interrupting_a_warm_start_fit_keeps_the_previous_fit(monkeypatch, accel
             raise KeyboardInterrupt
         return original(self, X, mixture)
 
-    monkeypatch.setattr(_em.Engine, "step", interrupted)
+    monkeypatch.setattr(_fit.EM, "step", interrupted)
     with pytest.raises(KeyboardInterrupt):
         model.set_params(tol=0, max_iter=50).fit(X + 0.5)
     assert calls["n"] == 3
@@ -288,18 +281,15 @@ def test_components_far_apart_relative_to_their_spread():
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_direct_path_agrees_with_the_expanded_form(monkeypatch, covariance_type):
-    from sklearn_em import _em
-
-    X = _blobs(3)
+def test_centred_kernel_agrees_with_the_expanded_form(covariance_type):
+    X = blobs3(3)
     X[::5, 2] = np.nan
     start = _start(np.nan_to_num(X), covariance_type=covariance_type)
     common = dict(covariance_type=covariance_type, tol=0, max_iter=10, acceleration=None, **start)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expanded = GaussianMixture(3, **common).fit(X)
-        monkeypatch.setattr(_em, "MAX_SPREAD", -1.0)
-        direct = GaussianMixture(3, **common).fit(X)
+        expanded = tuned(family={"kernel": "design"})(3, **common).fit(X)
+        direct = tuned(family={"kernel": "centred"})(3, **common).fit(X)
     np.testing.assert_allclose(direct.means_, expanded.means_, rtol=1e-9)
     np.testing.assert_allclose(direct.covariances_, expanded.covariances_, rtol=1e-8)
     np.testing.assert_allclose(direct.lower_bounds_, expanded.lower_bounds_, rtol=1e-11)
@@ -340,7 +330,7 @@ def test_float32_fits_wherever_float64_does(
 
 
 def test_a_failed_refit_leaves_every_fitted_attribute_as_it_was():
-    X = _blobs()
+    X = blobs3()
     model = GaussianMixture(3, random_state=0).fit(X)
     before = {name: np.copy(value) for name, value in vars(model).items() if name.endswith("_")}
     collapsed = np.repeat(np.random.default_rng(0).normal(size=(3, 4)), 5, axis=0)
@@ -362,7 +352,7 @@ def test_a_failed_refit_leaves_every_fitted_attribute_as_it_was():
     ],
 )
 def test_a_warm_start_with_other_settings_says_what_changed(change, match):
-    X = _blobs()
+    X = blobs3()
     model = GaussianMixture(3, warm_start=True, random_state=0).fit(X)
     with pytest.raises(ValueError, match=match + ".*warm_start=False"):
         model.set_params(**change).fit(X)
@@ -371,7 +361,7 @@ def test_a_warm_start_with_other_settings_says_what_changed(change, match):
 
 
 def test_a_warm_start_on_other_features_is_refused_and_keeps_the_fit():
-    X = _blobs()
+    X = blobs3()
     model = GaussianMixture(3, warm_start=True, random_state=0).fit(X)
     means = model.means_.copy()
     with pytest.raises(ValueError, match=f"expecting {X.shape[1]} features"):
@@ -381,7 +371,7 @@ def test_a_warm_start_on_other_features_is_refused_and_keeps_the_fit():
 
 
 def test_sampling_repeats_across_runs_and_draws_afresh_per_call():
-    X = _blobs()
+    X = blobs3()
 
     def two_calls():
         model = GaussianMixture(3, random_state=0).fit(X)
@@ -398,7 +388,7 @@ def test_sampling_repeats_across_runs_and_draws_afresh_per_call():
 def test_first_sample_after_fit_is_sklearns(covariance_type):
     from sklearn.mixture import GaussianMixture as SklearnMixture
 
-    X = _blobs()
+    X = blobs3()
     common = dict(covariance_type=covariance_type, random_state=3)
     ours = GaussianMixture(3, acceleration=None, **common).fit(X)
     theirs = SklearnMixture(3, **common).fit(X)
@@ -410,7 +400,7 @@ def test_first_sample_after_fit_is_sklearns(covariance_type):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_float32_in_gives_float32_parameters(covariance_type):
-    X = _blobs().astype(np.float32)
+    X = blobs3().astype(np.float32)
     model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
     for name in FITTED:
         assert getattr(model, name).dtype == np.float32, name
@@ -419,7 +409,7 @@ def test_float32_in_gives_float32_parameters(covariance_type):
 
 
 def test_float32_parameters_past_its_range_stay_float64_with_a_warning():
-    X = (_blobs() * 1e24).astype(np.float32)  # variances near 1e48 > float32's 3e38
+    X = (blobs3() * 1e24).astype(np.float32)  # variances near 1e48 > float32's 3e38
     with pytest.warns(UserWarning, match="exceed the range of float32.*kept in float64"):
         model = GaussianMixture(3, covariance_type="diag", random_state=0).fit(X)
     for name in FITTED:

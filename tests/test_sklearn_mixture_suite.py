@@ -37,7 +37,9 @@ GAUSSIAN_MIXTURE_DESELECTED = {
 globals().update(
     load_suite(
         "mixture/tests/test_gaussian_mixture.py",
-        {"from sklearn.mixture import GaussianMixture\n": "from sklearn_em import GaussianMixture\n"},
+        {
+            "from sklearn.mixture import GaussianMixture\n": "from sklearn_em import GaussianMixture\n"
+        },
         GAUSSIAN_MIXTURE_DESELECTED,
     )
 )

@@ -1,0 +1,104 @@
+"""Shared pieces of the per-iteration benchmarks: data, a common start, timers.
+
+One iteration is timed directly: scikit-learn's ``_e_step`` + ``_m_step``
+against our ``EM.step``, both from the same parameters, so that neither
+input validation nor the final labelling enters the figure.
+"""
+
+import math
+import statistics
+import time
+import warnings
+from dataclasses import replace
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture as SklearnMixture
+
+from sklearn_em import GaussianMixture
+
+
+def make_data(n, d, k, dtype=np.float64, seed=0):
+    """``k`` unit clusters with centres drawn at scale 3 (as in bench_fit)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=3.0, size=(k, d))
+    labels = rng.integers(k, size=n)
+    return (centers[labels] + rng.normal(size=(n, d))).astype(dtype)
+
+
+def make_correlated(n, d, k, dtype=np.float64, seed=0):
+    """``x = c + z @ A`` with ``A = I + 0.2 N(0, 1)`` per component (issue 13)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=3.0, size=(k, d))
+    shapes = np.eye(d) + 0.2 * rng.normal(size=(k, d, d))
+    labels = rng.integers(k, size=n)
+    z = rng.normal(size=(n, d))
+    X = centers[labels] + np.einsum("na,nab->nb", z, shapes[labels])
+    return X.astype(dtype)
+
+
+def sklearn_at_start(X, k, covariance_type):
+    """scikit-learn's mixture after one EM step from rows drawn as means."""
+    model = SklearnMixture(
+        k,
+        covariance_type=covariance_type,
+        max_iter=1,
+        init_params="random_from_data",
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:20000])
+    return model
+
+
+def ours_at(model, X, n_jobs=1, **family):
+    """Our engine and parameters at the state of a fitted scikit-learn model."""
+    ours = GaussianMixture(model.n_components, covariance_type=model.covariance_type, n_jobs=n_jobs)
+    engine = ours._engine()
+    if family:
+        engine = replace(engine, family=replace(engine.family, **family))
+    params = engine.family.from_parts(model.weights_, model.means_, model.covariances_)
+    return engine, params
+
+
+def sklearn_step(model, X):
+    def step():
+        _, log_resp = model._e_step(X)
+        model._m_step(X, log_resp)
+
+    return step
+
+
+def our_step(engine, params, X):
+    return lambda: engine.step(X, params)
+
+
+def seconds(step, repeats=1):
+    began = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - began) / repeats
+
+
+def interleaved(steps, repeats, warmup=1, at_least=0.03):
+    """Median seconds of each step, timed in turn ``repeats`` times after a warm-up,
+    and the median of each step's ratio to the first's.
+
+    Each timing runs a step often enough to last ``at_least`` seconds (as
+    measured in the warm-up), so that short steps are not one scheduler tick.
+    """
+    loops = []
+    for step in steps:
+        for _ in range(warmup):
+            took = seconds(step)
+        loops.append(max(1, math.ceil(at_least / max(took, 1e-6))))
+    times = [[] for _ in steps]
+    for _ in range(repeats):
+        for timings, step, count in zip(times, steps, loops, strict=True):
+            timings.append(seconds(step, count))
+    medians = [statistics.median(t) for t in times]
+    ratios = [
+        statistics.median(a / b for a, b in zip(times[0], t, strict=True)) for t in times
+    ]
+    return medians, ratios

@@ -1,0 +1,160 @@
+"""The per-component kernel: rows centred on each component and whitened.
+
+For component ``k`` with centre ``c_k`` (its mean) and precision Cholesky
+factor ``U_k`` (``P = U U'``), the block's rows become ``Z = (X - c_k) U_k``:
+one in-place triangular product (``trmm``, half a GEMM's work). Then
+
+- ``log w_k + log N(x | k) = log w_k + log det U_k - d log(2 pi) / 2 - |z|^2 / 2``;
+- the statistics are sums of ``r z`` and ``r z z'`` (``syrk``, half a GEMM's
+  work, on ``sqrt(r) Z``), brought back to ``x - c_k`` by ``U_k``'s inverse
+  in float64.
+
+Whitened moments are about ``r I``: every direction of a component is
+summed relative to its own spread, whatever the offset, scale or shape of
+the data. So this kernel is exact where the one-GEMM design is not, and it is
+the one that lets float32 stay in float32 (``_kernels``). Diagonal and
+spherical factors whiten by a product with ``sqrt(p)``.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from scipy.linalg import blas
+
+from ._design import LOG_2PI, Scored
+
+
+@dataclass(frozen=True)
+class CentredPrepared:
+    """The centred kernel's view of a mixture for one pass."""
+
+    covariance_type: str
+    centres: np.ndarray  # (k, d) in the pass's dtype
+    factors: np.ndarray  # (k, d, d): each U' C-ordered, so U is Fortran; (k, d) if diagonal
+    unwhiten: np.ndarray  # float64 inverses of the factors, as the pass rounded them
+    constants: np.ndarray  # (k,) log w + log det U - d log(2 pi) / 2
+
+    @property
+    def dtype(self):
+        return self.centres.dtype
+
+    @property
+    def triangular(self):
+        return self.factors.ndim == 3
+
+
+@functools.cache
+def _blas(name, dtype):
+    # Looking a routine up costs about as much as a small block's product.
+    return blas.get_blas_funcs(name, dtype=dtype)
+
+
+def row_bytes(d, k, itemsize):
+    """Bytes of work arrays per row: ``k`` whitened copies and the log-densities."""
+    return itemsize * (k * d + d + 2 * k)
+
+
+def prepare(covariance_type, mixture, dtype):
+    k, d = mixture.means.shape
+    log_weights = np.log(mixture.weights)
+    if covariance_type.precision_structure == "diagonal":
+        factors = covariance_type.diagonal_factors(mixture).astype(dtype)
+        unwhiten = 1.0 / factors.astype(np.float64)
+        log_det = np.log(factors.astype(np.float64)).sum(axis=1)
+    else:
+        U = mixture.precisions_cholesky
+        U = np.broadcast_to(U, (k, d, d)) if U.ndim == 2 else U
+        factors = np.ascontiguousarray(np.swapaxes(U, 1, 2), dtype=dtype)
+        rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
+        unwhiten = np.stack([linalg.lapack.dtrtri(u, lower=0)[0] for u in rounded])
+        log_det = np.log(np.diagonal(rounded, axis1=1, axis2=2)).sum(axis=1)
+    constants = log_weights + log_det - 0.5 * d * LOG_2PI
+    return CentredPrepared(
+        covariance_type.name,
+        mixture.means.astype(dtype),
+        factors,
+        unwhiten,
+        constants.astype(dtype),
+    )
+
+
+def score(prepared, X):
+    """The ``(k, m)`` log-densities of complete rows, and their whitened copies."""
+    k, d = prepared.centres.shape
+    m = X.shape[0]
+    Z = np.empty((k, m, d), dtype=prepared.dtype)
+    log_prob = np.empty((k, m), dtype=prepared.dtype)
+    trmm = _blas("trmm", prepared.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(k):
+            np.subtract(X, prepared.centres[j], out=Z[j])
+            if prepared.triangular:
+                # Z[j].T is Fortran-ordered (d, m): U' Y' in place is (Y U)'.
+                U = prepared.factors[j].T
+                trmm(1.0, U, Z[j].T, side=0, lower=0, trans_a=1, overwrite_b=1)
+            else:
+                Z[j] *= prepared.factors[j]
+            np.einsum("ij,ij->i", Z[j], Z[j], out=log_prob[j])
+        log_prob *= -0.5
+        log_prob += prepared.constants[:, None]
+    overflowed = ~np.isfinite(log_prob)
+    return Scored(log_prob, (Z, overflowed if overflowed.any() else None))
+
+
+def moments(prepared, work, resp):
+    """``(nk, s1, s2)`` about the centres from whitened rows and ``(k, m)`` responsibilities."""
+    Z, overflowed = work
+    k, _, d = Z.shape
+    nk = resp.sum(axis=1, dtype=np.float64)
+    s1z = np.empty((k, d))
+    s2z = np.empty((k, d, d)) if prepared.triangular else np.empty((k, d))
+    syrk = _blas("syrk", prepared.dtype)
+    for j in range(k):
+        Zj, r = Z[j], resp[j]
+        if overflowed is not None and overflowed[j].any():
+            Zj[overflowed[j]] = 0.0  # rows of zero density here carry no weight
+        if prepared.triangular:
+            root = np.sqrt(r)
+            Zj *= root[:, None]  # in place: Z is not needed after
+            s1z[j] = root @ Zj
+            s2z[j] = syrk(1.0, Zj.T, trans=0, lower=0)
+        else:
+            s1z[j] = r @ Zj
+            np.multiply(Zj, Zj, out=Zj)
+            s2z[j] = r @ Zj
+    # Back from whitened coordinates, all components at once, in float64.
+    V = prepared.unwhiten
+    if prepared.triangular:
+        s2z = np.triu(s2z) + np.swapaxes(np.triu(s2z, 1), 1, 2)  # syrk fills the upper half
+        s1 = np.einsum("ka,kab->kb", s1z, V)
+        second = np.swapaxes(V, 1, 2) @ s2z @ V
+    else:
+        s1 = s1z * V
+        second = s2z * V**2
+    return nk, s1, _in_layout(prepared.covariance_type, second)
+
+
+def moments_about(covariance_type, X, centres, resp):
+    """``(nk, s1, s2)`` of rows ``X`` about float64 ``centres`` under ``(k, m)``
+    responsibilities, without whitening (a start has no precisions yet)."""
+    k, d = centres.shape
+    triangular = covariance_type in ("full", "tied")
+    s1 = np.empty((k, d))
+    second = np.empty((k, d, d)) if triangular else np.empty((k, d))
+    for j in range(k):
+        Y = X - centres[j]
+        r = resp[j]
+        s1[j] = r @ Y
+        second[j] = (Y * r[:, None]).T @ Y if triangular else r @ (Y * Y)
+    return resp.sum(axis=1), s1, _in_layout(covariance_type, second)
+
+
+def _in_layout(covariance_type, second):
+    """Per-component second moments in the covariance type's layout."""
+    if covariance_type == "tied":
+        return second.sum(axis=0)
+    if covariance_type == "spherical":
+        return second.sum(axis=1)
+    return second

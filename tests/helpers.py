@@ -1,0 +1,83 @@
+"""Helpers shared by the test modules."""
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture as SklearnMixture
+
+from sklearn_em import GaussianMixture
+
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+FITTED = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]
+
+
+def tuned(family=None, backend=None, settings=None):
+    """A GaussianMixture class whose core runs with options users do not set.
+
+    ``family`` overrides fields of ``GaussianFamily`` (``kernel``,
+    ``tuning``), ``backend`` of ``Backend`` (``block_bytes``), ``settings``
+    of ``_fit.Settings``: parameters, not patched constants.
+    """
+    family, backend, settings = family or {}, backend or {}, settings or {}
+
+    class Tuned(GaussianMixture):
+        def _family(self, fitting=False):
+            return replace(super()._family(fitting), **family)
+
+        def _engine(self, fitting=False):
+            engine = super()._engine(fitting)
+            return replace(engine, backend=replace(engine.backend, **backend))
+
+        def _settings(self):
+            return replace(super()._settings(), **settings)
+
+    return Tuned
+
+
+def sklearn_start(X, n_components, covariance_type):
+    """A common starting point: scikit-learn's mixture after one EM step."""
+    sk = SklearnMixture(n_components, covariance_type=covariance_type, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk.fit(X)
+    return {
+        "weights_init": sk.weights_,
+        "means_init": sk.means_,
+        "precisions_init": sk.precisions_,
+    }
+
+
+def blobs3(seed=0, n=300):
+    """Three overlapping clusters in three dimensions."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 0.0], [0.0, 5.0, 2.0]])
+    return centers[rng.integers(3, size=n)] + rng.normal(size=(n, 3))
+
+
+def random_covariances(covariance_type, k, d, rng):
+    """Well-conditioned random covariances in the type's layout."""
+
+    def spd():
+        A = rng.normal(size=(d, d))
+        return A @ A.T + d * np.eye(d)
+
+    if covariance_type == "full":
+        return np.stack([spd() for _ in range(k)])
+    if covariance_type == "tied":
+        return spd()
+    if covariance_type == "diag":
+        return rng.uniform(0.5, 3.0, size=(k, d))
+    return rng.uniform(0.5, 3.0, size=k)
+
+
+def dense_covariance(covariance_type, covariances, k, d):
+    """Component ``k``'s covariance as a ``d x d`` matrix."""
+    if covariance_type == "full":
+        return covariances[k]
+    if covariance_type == "tied":
+        return covariances
+    if covariance_type == "diag":
+        return np.diag(covariances[k])
+    return covariances[k] * np.eye(d)

@@ -1,0 +1,128 @@
+"""The kernels of a pass: the same statistics, whichever computes them."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sklearn_em._blocks import Backend
+from sklearn_em._fit import EM
+from sklearn_em._gaussian_family import GaussianFamily
+from sklearn_em._kernels import choose, eligible
+
+from . import reference
+from .helpers import COVARIANCE_TYPES, random_covariances
+
+
+def _problem(covariance_type, k=3, d=4, n=500, seed=0, offset=0.0):
+    rng = np.random.default_rng(seed)
+    family = GaussianFamily(covariance_type, 1e-6)
+    means = rng.normal(scale=3, size=(k, d)) + offset
+    mixture = family.from_parts(
+        rng.dirichlet(np.ones(k)), means, random_covariances(covariance_type, k, d, rng)
+    )
+    X = means[rng.integers(k, size=n)] + rng.normal(scale=2, size=(n, d))
+    return family, mixture, X
+
+
+def _kernels_of(covariance_type):
+    diagonal = covariance_type in ("diag", "spherical")
+    return ("design", "centred", "origin") if diagonal else ("design", "centred")
+
+
+def _step(family, mixture, X, kernel, dtype=np.float64, backend=Backend()):
+    em = EM(replace(family, kernel=kernel), backend)
+    prepared = em.prepare(X.astype(dtype), mixture)
+    assert prepared.kernel == kernel
+    return em.step(X.astype(dtype), mixture), prepared
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_both_kernels_give_the_row_by_row_step(covariance_type):
+    family, mixture, X = _problem(covariance_type)
+    expected = reference.em(
+        X,
+        mixture.weights,
+        mixture.means,
+        mixture.covariances,
+        covariance_type,
+        family.reg_covar,
+        1,
+    )
+    for kernel in _kernels_of(covariance_type):
+        (loglik, update), _ = _step(family, mixture, X, kernel)
+        assert loglik == pytest.approx(expected[3][0], rel=1e-12)
+        np.testing.assert_allclose(update.weights, expected[0], rtol=1e-10)
+        np.testing.assert_allclose(update.means, expected[1], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(update.covariances, expected[2], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_float32_kernels_agree_with_float64(covariance_type):
+    family, mixture, X = _problem(covariance_type, seed=1)
+    X = X.astype(np.float32)  # the same data for both dtypes
+    (_, double), _ = _step(family, mixture, X, "centred", np.float64)
+    for kernel in _kernels_of(covariance_type):
+        (_, single), prepared = _step(family, mixture, X, kernel, np.float32)
+        assert prepared.dtype == np.float32
+        np.testing.assert_allclose(single.means, double.means, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(single.covariances, double.covariances, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "covariance_type, kernel",
+    [(c, k) for c in COVARIANCE_TYPES for k in ("design", "centred")]
+    + [("diag", "origin"), ("spherical", "origin")],
+)
+def test_threads_change_only_rounding_and_repeats_are_identical(covariance_type, kernel):
+    family, mixture, X = _problem(covariance_type, n=4000, seed=2)
+    X[::17, 1] = np.nan  # the missing-value path too
+    (serial_loglik, serial), _ = _step(family, mixture, X, kernel, backend=Backend(1))
+    threaded = Backend(2, block_bytes=20_000)
+    (loglik, update), _ = _step(family, mixture, X, kernel, backend=threaded)
+    assert loglik == pytest.approx(serial_loglik, rel=1e-10)
+    for name in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(getattr(update, name), getattr(serial, name), rtol=1e-10)
+    (again_loglik, again), _ = _step(family, mixture, X, kernel, backend=threaded)
+    assert again_loglik == loglik
+    for name in ("weights", "means", "covariances", "precisions_cholesky"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(update, name))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_far_apart_components_leave_only_the_centred_kernel(covariance_type):
+    family, mixture, _ = _problem(covariance_type)
+    far = replace(mixture, means=mixture.means + np.array([[0.0], [1e7], [-1e7]]))
+    assert "design" in eligible(family.type, mixture, np.float64)
+    assert eligible(family.type, far, np.float64) == ["centred"]  # origin: too far from 0
+    assert choose(family.type, far, np.float64, 10**6)[0] == "centred"
+
+
+def test_float32_stays_float32_on_correlated_components():
+    rng = np.random.default_rng(3)
+    d, k = 32, 4
+    family = GaussianFamily("full", 1e-6)
+    shapes = np.eye(d) + 0.2 * rng.normal(size=(k, d, d))
+    mixture = family.from_parts(
+        np.full(k, 1 / k), rng.normal(scale=3, size=(k, d)), shapes @ shapes.transpose(0, 2, 1)
+    )
+    assert choose(family.type, mixture, np.float32, 60_000)[1] == np.float32
+    # Too ill-conditioned for float32 whitening: the pass goes to float64.
+    covariances = np.stack([np.diag(np.logspace(0, 12, d))] * k)
+    thin = family.from_parts(mixture.weights, mixture.means, covariances)
+    assert choose(family.type, thin, np.float32, 60_000)[1] == np.float64
+
+
+def test_the_cost_model_picks_by_shape():
+    family = GaussianFamily("full", 1e-6)
+
+    def kernel_for(d, k):
+        rng = np.random.default_rng(0)
+        mixture = family.from_parts(
+            np.full(k, 1 / k), rng.normal(size=(k, d)), np.stack([np.eye(d)] * k)
+        )
+        return choose(family.type, mixture, np.float64, 100_000)[0]
+
+    # Small k against d: k well-shaped products win; large k: one GEMM does.
+    assert kernel_for(64, 2) == "centred"
+    assert kernel_for(2, 16) == "design"
