@@ -187,7 +187,8 @@ def _run(X, em, settings, start, previous_lower_bound, index):
 def initial_params(X, em, settings, user_start, random_state):
     """The user's weights, means and covariances, the rest from ``init_params``."""
     if settings.init_params == SEARCH:
-        start = partial(initial_params, X, em, replace(settings, init_params="k-means++"), user_start)
+        one_start = replace(settings, init_params="k-means++")
+        start = partial(initial_params, X, em, one_start, user_start)
         run = run_squarem if settings.acceleration == "squarem" else run_plain_em
         return searched_start(X, em, start, random_state, run, settings.acceleration)
     weights, means, covariances = user_start

@@ -124,7 +124,11 @@ def test_gap_rule_uses_the_slowest_rate_of_the_run():
 def _warm_start_test():
     suite = load_suite(
         "mixture/tests/test_gaussian_mixture.py",
-        {"from sklearn.mixture import GaussianMixture\n": "from sklearn_em import GaussianMixture\n"},
+        {
+            "from sklearn.mixture import GaussianMixture\n": (
+                "from sklearn_em import GaussianMixture\n"
+            )
+        },
         {},
     )
     return suite["test_convergence_detected_with_warm_start"]
@@ -174,13 +178,13 @@ def _hard_problem(d=3, k=8, n=2000):
 def test_searching_start_finds_the_best_optimum_more_often():
     X = _hard_problem()
     seeds = range(12)
+
+    def fitted_scores(init):
+        fits = [GaussianMixture(8, init_params=init, random_state=s).fit(X) for s in seeds]
+        return [model.score(X) for model in fits]
+
     with threadpool_limits(1):
-        scores = np.array(
-            [
-                [GaussianMixture(8, init_params=init, random_state=s).fit(X).score(X) for s in seeds]
-                for init in ["k-means++", "k-means++-search"]
-            ]
-        )
+        scores = np.array([fitted_scores("k-means++"), fitted_scores("k-means++-search")])
     reached = (scores >= scores.max() - 1e-6).sum(axis=1)
     assert reached[1] > reached[0]
     assert reached[1] >= 6
