@@ -10,8 +10,9 @@ from the same parameters (scikit-learn's mixture after one EM step from
 rows drawn as means) and times one iteration of each: scikit-learn's
 ``_e_step`` + ``_m_step``, our ``EM.step`` (float64). After a warm-up the
 two are timed in turn (``--repeats`` times, each timing looping a step for
-at least 30 ms); a cell's speed-up is the median of the per-repeat ratios. On ``--threads t`` scikit-learn's BLAS may use t
-threads and we use ``n_jobs=t`` (our blocks on t threads, BLAS on one each).
+at least 30 ms); a cell's speed-up is the median of the per-repeat ratios.
+On ``--threads t`` scikit-learn's BLAS may use t threads and we use
+``n_jobs=t`` (our blocks on t threads, BLAS on one each).
 """
 
 import argparse

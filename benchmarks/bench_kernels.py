@@ -126,10 +126,9 @@ def main():
             for dtype in (np.float64, np.float32):
                 skinny, triangular, elementwise, call = calibrate(dtype)
                 print(f"# {np.dtype(dtype).name}")
-                print(f"SKINNY_GFLOPS = {{{', '.join(f'{k}: {v:.1f}' for k, v in skinny.items())}}}")
-                print(
-                    f"TRIANGULAR_GFLOPS = {{{', '.join(f'{d}: {v:.1f}' for d, v in triangular.items())}}}"
-                )
+                for name, table in (("SKINNY", skinny), ("TRIANGULAR", triangular)):
+                    entries = ", ".join(f"{key}: {value:.1f}" for key, value in table.items())
+                    print(f"{name}_GFLOPS = {{{entries}}}")
                 print(f"ELEMENT_SECONDS = {elementwise:.3g}")
                 print(f"CALL_SECONDS = {call:.3g}")
     if args.check:

@@ -54,7 +54,9 @@ def sklearn_at_start(X, k, covariance_type):
 
 def ours_at(model, X, n_jobs=1, **family):
     """Our engine and parameters at the state of a fitted scikit-learn model."""
-    ours = GaussianMixture(model.n_components, covariance_type=model.covariance_type, n_jobs=n_jobs)
+    ours = GaussianMixture(
+        model.n_components, covariance_type=model.covariance_type, n_jobs=n_jobs
+    )
     engine = ours._engine()
     if family:
         engine = replace(engine, family=replace(engine.family, **family))

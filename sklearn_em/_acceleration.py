@@ -17,6 +17,7 @@ implementation uses 4; over 24 problems (3 datasets x 4 covariance types x
 import numpy as np
 
 from ._gaussian import SingularCovarianceError
+from ._monitor import ROUNDING
 
 STEP_GROWTH = 2.0
 
@@ -36,7 +37,12 @@ class _Parameterisation:
 
 
 def run_squarem(X, start, engine, monitor):
-    """Iterate accelerated EM from ``start`` until the monitor says done."""
+    """Iterate accelerated EM from ``start`` until the monitor says done.
+
+    After each pair of EM steps the monitor also hears how much the second
+    step shrank against the first (their lengths' ratio), the rate that the
+    gap rule of ``_monitor.GapMonitor`` reads.
+    """
     params = _Parameterisation(engine, start.n_components, start.n_features)
     step_max = 1.0
     # Invariant: `following` is F(current).
@@ -45,11 +51,12 @@ def run_squarem(X, start, engine, monitor):
     monitor.report(loglik)
     while not monitor.done:
         loglik_1, twice = engine.step(X, following)
-        monitor.report(loglik_1)
+        thetas = params.pack(current), params.pack(following), params.pack(twice)
+        monitor.report(loglik_1, contraction=_contraction(*thetas))
         if monitor.done:
             return twice
 
-        alpha, candidate = _extrapolate(params, current, following, twice, step_max)
+        alpha, candidate = _extrapolate(params, thetas, twice, step_max)
         loglik_c, after = _try_step(X, engine, candidate)
         if loglik_c >= loglik_1:
             monitor.report(loglik_c, jump=True)
@@ -63,9 +70,25 @@ def run_squarem(X, start, engine, monitor):
     return following
 
 
-def _extrapolate(params, t0, t1, t2, step_max):
+def _contraction(theta0, theta1, theta2):
+    """``|theta2 - theta1| / |theta1 - theta0|``: EM's rate, once it settles.
+
+    Near an optimum each EM step shrinks the distance to it by the largest
+    fraction of missing information; a first step of rounding size says the
+    start already stood there (rate 0).
+    """
+    first = np.linalg.norm(theta1 - theta0)
+    second = np.linalg.norm(theta2 - theta1)
+    if not (np.isfinite(first) and np.isfinite(second)):
+        return None
+    if first <= ROUNDING * max(1.0, np.linalg.norm(theta1)):
+        return 0.0
+    return second / first
+
+
+def _extrapolate(params, thetas, t2, step_max):
     """The S3 step length, clipped to ``[1, step_max]``, and the jump's mixture."""
-    theta0, theta1, theta2 = params.pack(t0), params.pack(t1), params.pack(t2)
+    theta0, theta1, theta2 = thetas
     r = theta1 - theta0
     v = theta2 - theta1 - r
     vv = v @ v

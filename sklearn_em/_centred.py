@@ -88,15 +88,16 @@ def score(prepared, X):
     log_prob = np.empty((k, m), dtype=prepared.dtype)
     trmm = _blas("trmm", prepared.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
-        for j in range(k):
-            np.subtract(X, prepared.centres[j], out=Z[j])
-            if prepared.triangular:
+        # Whole-stack numpy calls; only the triangular products go by component.
+        np.subtract(X[None], prepared.centres[:, None, :], out=Z)
+        if prepared.triangular:
+            for j in range(k):
                 # Z[j].T is Fortran-ordered (d, m): U' Y' in place is (Y U)'.
                 U = prepared.factors[j].T
                 trmm(1.0, U, Z[j].T, side=0, lower=0, trans_a=1, overwrite_b=1)
-            else:
-                Z[j] *= prepared.factors[j]
-            np.einsum("ij,ij->i", Z[j], Z[j], out=log_prob[j])
+        else:
+            Z *= prepared.factors[:, None, :]
+        np.einsum("kij,kij->ki", Z, Z, out=log_prob)
         log_prob *= -0.5
         log_prob += prepared.constants[:, None]
     overflowed = ~np.isfinite(log_prob)
@@ -110,20 +111,19 @@ def moments(prepared, work, resp):
     nk = resp.sum(axis=1, dtype=np.float64)
     s1z = np.empty((k, d))
     s2z = np.empty((k, d, d)) if prepared.triangular else np.empty((k, d))
-    syrk = _blas("syrk", prepared.dtype)
-    for j in range(k):
-        Zj, r = Z[j], resp[j]
-        if overflowed is not None and overflowed[j].any():
-            Zj[overflowed[j]] = 0.0  # rows of zero density here carry no weight
-        if prepared.triangular:
-            root = np.sqrt(r)
-            Zj *= root[:, None]  # in place: Z is not needed after
-            s1z[j] = root @ Zj
-            s2z[j] = syrk(1.0, Zj.T, trans=0, lower=0)
-        else:
-            s1z[j] = r @ Zj
-            np.multiply(Zj, Zj, out=Zj)
-            s2z[j] = r @ Zj
+    if overflowed is not None:
+        Z[overflowed] = 0.0  # rows of zero density here carry no weight
+    if prepared.triangular:
+        root = np.sqrt(resp)
+        Z *= root[:, :, None]  # in place: Z is not needed after
+        s1z[:] = (root[:, None, :] @ Z)[:, 0]
+        syrk = _blas("syrk", prepared.dtype)
+        for j in range(k):
+            s2z[j] = syrk(1.0, Z[j].T, trans=0, lower=0)
+    else:
+        s1z[:] = (resp[:, None, :] @ Z)[:, 0]
+        np.multiply(Z, Z, out=Z)
+        s2z[:] = (resp[:, None, :] @ Z)[:, 0]
     # Back from whitened coordinates, all components at once, in float64.
     V = prepared.unwhiten
     if prepared.triangular:

@@ -7,6 +7,7 @@ passes (``_pass``). ``fit`` is what an estimator calls.
 import time
 import warnings
 from dataclasses import dataclass, field, fields, replace
+from functools import partial
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -15,9 +16,10 @@ from sklearn.exceptions import ConvergenceWarning
 from . import _pass
 from ._acceleration import run_squarem
 from ._blocks import Backend, row_chunks, single_blas_thread
-from ._em import ConvergenceMonitor
 from ._init import initial_responsibilities
 from ._missing import LayoutCache
+from ._monitor import monitor_for
+from ._search import SEARCH, searched_start
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class FitResult:
     n_iter: int
     lower_bounds: list
     lower_bound: float
+    trace: tuple = ()
 
 
 def fit(X, em, settings, random_state, user_start=(None, None, None), warm=None):
@@ -151,6 +154,7 @@ def fit(X, em, settings, random_state, user_start=(None, None, None), warm=None)
         n_iter=monitor.n_iter,
         lower_bounds=list(monitor.history),
         lower_bound=monitor.lower_bound,
+        trace=monitor.trace,
     )
 
 
@@ -176,7 +180,8 @@ def _run(X, em, settings, start, previous_lower_bound, index):
     if settings.verbose:
         print(f"Initialization {index}")
     started = time.perf_counter()
-    monitor = ConvergenceMonitor(
+    monitor = monitor_for(
+        settings.acceleration,
         settings.tol,
         settings.max_iter,
         settings.verbose,
@@ -196,6 +201,11 @@ def _run(X, em, settings, start, previous_lower_bound, index):
 
 def initial_params(X, em, settings, user_start, random_state):
     """The user's weights, means and covariances, the rest from ``init_params``."""
+    if settings.init_params == SEARCH:
+        one_start = replace(settings, init_params="k-means++")
+        start = partial(initial_params, X, em, one_start, user_start)
+        run = run_squarem if settings.acceleration == "squarem" else run_plain_em
+        return searched_start(X, em, start, random_state, run, settings.acceleration)
     weights, means, covariances = user_start
     if weights is None or means is None or covariances is None:
         X = fill_with_column_means(X)

@@ -65,10 +65,14 @@ def _diagonal_errors(covariance_type, mixture):
     from_shift = (mixture.means - mixture.centre()) ** 2
     from_zero = mixture.means**2
     return {
-        "design": (float(np.max(1.0 + from_shift / variances)), float(np.max(variances + from_shift))),
+        "design": (_max(1.0 + from_shift / variances), _max(variances + from_shift)),
         "centred": (2.0, 0.0),
-        "origin": (float(np.max(1.0 + from_zero / variances)), float(np.max(variances + from_zero))),
+        "origin": (_max(1.0 + from_zero / variances), _max(variances + from_zero)),
     }
+
+
+def _max(values):
+    return float(np.max(values))
 
 
 def eligible(covariance_type, mixture, dtype):
@@ -117,4 +121,7 @@ def choose(covariance_type, mixture, dtype, n_rows, n_threads=1, kernel=None):
 @functools.lru_cache(maxsize=256)
 def _fastest(candidates, name, n_rows, d, k, dtype, n_threads):
     """The kernel the cost model ranks first: a function of shapes alone."""
-    return min(candidates, key=lambda kernel: _cost.seconds(kernel, name, n_rows, d, k, dtype, n_threads))
+    def seconds(kernel):
+        return _cost.seconds(kernel, name, n_rows, d, k, dtype, n_threads)
+
+    return min(candidates, key=seconds)

@@ -18,6 +18,7 @@ from ._gaussian_family import GaussianFamily
 from ._pass import normalise_log_responsibilities
 from ._prior import PRIOR_CONSTRAINT, resolve_prior
 from ._sample_weight import weighted_rows
+from ._search import SEARCH
 from ._validation import (
     check_enough_samples,
     check_every_feature_observed,
@@ -35,7 +36,7 @@ EM_PARAMETER_CONSTRAINTS = {
     "reg_covar": [Interval(Real, 0.0, None, closed="left")],
     "max_iter": [Interval(Integral, 0, None, closed="left")],
     "n_init": [Interval(Integral, 1, None, closed="left")],
-    "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data"})],
+    "init_params": [StrOptions({"kmeans", "k-means++", "random", "random_from_data", SEARCH})],
     "acceleration": [StrOptions({"squarem"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -74,8 +75,13 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         variance.
 
     tol : float, default=1e-3
-        EM stops when the mean log-likelihood per sample improves by less than
-        this between two iterates.
+        The convergence threshold, in mean log-likelihood per sample. With
+        ``acceleration=None``, scikit-learn's rule: EM stops when one step
+        improves by less than ``tol``. With 'squarem', EM stops when the gain
+        still to come, estimated from the rate of convergence (Aitken), is
+        below ``tol / 20``: on overlapping clusters, where every step gains
+        little, this goes on to the optimum (and costs the passes that takes)
+        where scikit-learn's rule stops early.
 
     reg_covar : float, default=1e-6
         Added to the diagonal of every covariance in every M-step, so that
@@ -88,9 +94,12 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         The number of initializations; the fit with the highest likelihood is
         kept.
 
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
-            default='kmeans'
-        How the starting responsibilities are chosen.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', \
+            'k-means++-search'}, default='kmeans'
+        How the starting responsibilities are chosen. 'k-means++-search'
+        (not in scikit-learn) runs 10 short EM runs of 10 passes from as many
+        k-means++ starts and continues the best, which escapes poor local
+        optima more often than one start.
 
     weights_init : array-like of shape (n_components,), default=None
         Starting weights; by default they come from ``init_params``.
@@ -119,8 +128,9 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     acceleration : {'squarem', None}, default='squarem'
         'squarem' extrapolates between EM steps (Varadhan & Roland, 2008) and
         keeps a jump only when it does not lower the likelihood; it reaches the
-        same optimum in fewer passes. None runs plain EM, whose iterates are
-        exactly scikit-learn's.
+        same optimum in fewer passes, and stops by the estimated gap to the
+        optimum (see ``tol``). None runs plain EM, whose iterates and
+        stopping rule are exactly scikit-learn's.
 
     n_jobs : int, default=None
         The number of threads: several initializations run side by side, or
@@ -309,7 +319,8 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         engine = self._fitting_engine(X_fit, weights)
         start = user_start(self, engine.family, X.shape[1])
 
-        previous = (self._mixture(), self.lower_bound_) if warm else None
+        trace = getattr(self, "_convergence_trace", self.lower_bound_) if warm else None
+        previous = (self._mixture(), trace) if warm else None
         random_state = check_random_state(self.random_state)
         result = fit(X_fit, engine, self._settings(), random_state, start, warm=previous)
 
@@ -320,6 +331,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.lower_bounds_ = result.lower_bounds
         self.lower_bound_ = result.lower_bound
+        self._convergence_trace = result.trace
         self.labels_ = labels
         self._sampling_random_state = None
         return labels

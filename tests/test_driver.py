@@ -35,7 +35,9 @@ class Stats:
     theta: np.ndarray  # where the pass was taken: what the missing rows are filled with
 
     def __add__(self, other):
-        return Stats(self.sum_y + other.sum_y, self.n + other.n, self.loglik + other.loglik, self.theta)
+        return Stats(
+            self.sum_y + other.sum_y, self.n + other.n, self.loglik + other.loglik, self.theta
+        )
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ def test_squarem_needs_fewer_passes_on_a_slow_linear_map(rows):
 
 def test_threads_and_blocks_change_no_stub_step(rows):
     one = EM(MeanWithMissingRows(10), Backend(1)).step(rows, Params(np.zeros(2)))
-    many = EM(MeanWithMissingRows(10), Backend(2, block_bytes=1024)).step(rows, Params(np.zeros(2)))
+    threaded = EM(MeanWithMissingRows(10), Backend(2, block_bytes=1024))
+    many = threaded.step(rows, Params(np.zeros(2)))
     assert one[0] == pytest.approx(many[0], rel=1e-12)
     np.testing.assert_allclose(one[1].theta, many[1].theta, rtol=1e-12)
