@@ -23,7 +23,6 @@ from ._dialect import (
 from ._filling import fill_missing
 from ._gaussian import FAMILIES
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
-from ._prior import PRIOR_CONSTRAINT
 from ._sample_weight import validated_sample_weight
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
@@ -134,10 +133,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The verbosity of the mixture's fit.
 
     prior : {'conjugate'}, ConjugatePrior or None, default=None
-        Passed to every mixture fitted (the candidates and the chosen one):
-        with a prior each is the maximum a posteriori fit under mclust's
-        conjugate prior (see :class:`~sklearn_em.GaussianMixture`), which
-        keeps a component fed by few rows from collapsing.
+        Passed to every mixture fitted: MAP EM under mclust's conjugate
+        prior (see :class:`~sklearn_em.GaussianMixture`).
 
     Attributes
     ----------
@@ -217,7 +214,6 @@ class EMImputer(TransformerMixin, BaseEstimator):
         ],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
-        "prior": PRIOR_CONSTRAINT,
     }
 
     def __init__(
@@ -272,11 +268,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
             Not used, present for API consistency.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights, passed to every mixture's ``fit`` (a
-            zero weight leaves the row out of the model; it is still
-            imputed by ``transform``). The overimputation error counts each
-            hidden cell by its row's weight, and the bootstrap of
-            ``sample_posterior`` draws rows in proportion to their weight.
+            Non-negative row weights for every mixture fitted, the
+            overimputation error and the bootstrap (see the user guide, MAP).
 
         Returns
         -------
@@ -334,8 +327,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         return imputations
 
     def _fit(self, X, rng, sample_weight=None):
-        """Fit every attribute; the modelled columns of ``X``, NaN where missing,
-        and the validated row weights (None without them)."""
+        """Fit every attribute; the modelled columns of ``X`` (NaN where missing), the weights."""
         X, missing = self._validated(X, reset=True)
         weights = validated_sample_weight(sample_weight, X, 1)
         self._empty_features = missing.all(axis=0)

@@ -40,16 +40,13 @@ EM_PARAMETER_CONSTRAINTS = {
     "acceleration": [StrOptions({"squarem"}), None],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "prior": PRIOR_CONSTRAINT,
 }
 
 
 def mixture_with_settings_of(estimator, **overrides):
-    """A GaussianMixture with ``estimator``'s EM settings, some overridden.
-
-    An estimator without a ``prior`` parameter gives maximum likelihood.
-    """
+    """A GaussianMixture with ``estimator``'s EM settings, some overridden."""
     settings = {name: getattr(estimator, name) for name in EM_PARAMETER_CONSTRAINTS}
-    settings["prior"] = getattr(estimator, "prior", None)
     return GaussianMixture(**{**settings, **overrides})
 
 
@@ -217,7 +214,6 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
-        "prior": PRIOR_CONSTRAINT,
     }
 
     def __init__(

@@ -14,7 +14,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import single_blas_thread
 from ._gaussian import FAMILIES
-from ._prior import PRIOR_CONSTRAINT
 from ._sample_weight import validated_sample_weight, weighted_criterion
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
@@ -181,7 +180,6 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         "covariance_type": [StrOptions({*FAMILIES, "all"}), list, tuple],
         "criterion": [StrOptions({"bic", "aic"})],
         "n_jobs": [Integral, None],
-        "prior": PRIOR_CONSTRAINT,
     }
 
     def __init__(

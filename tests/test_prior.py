@@ -317,7 +317,8 @@ DEGENERATE = {
 
 
 # Without a prior, with reg_covar=0 and random_state=0. Ours fails on more of
-# the duplicated rows because a variance below rounding noise is set to zero.
+# the duplicated rows: moments about each component's centre give their
+# variance as zero, where scikit-learn's keeps rounding noise.
 OURS_FAIL = {
     "collinear": {"full", "tied"},
     "duplicated_rows": {"full", "diag", "spherical"},
