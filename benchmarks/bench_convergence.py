@@ -107,7 +107,10 @@ def broad_and_tight(d, k, n=2000):
     centres = rng.uniform(-4, 4, size=(k - 1, d))
     sizes = rng.multinomial(n // 2, np.full(k - 1, 1 / (k - 1)))
     parts = [rng.normal(scale=2.0, size=(n // 2, d))]
-    parts += [c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d)) for c, m in zip(centres, sizes)]
+    parts += [
+        c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d))
+        for c, m in zip(centres, sizes, strict=True)
+    ]
     return np.vstack(parts)
 
 
@@ -203,8 +206,13 @@ def rule_table(seeds):
             limit = limits(X, k, covariance_type, seed)[1]
             for tol in tols:
                 model, _ = timed_fit(
-                    GaussianMixture, X, k, covariance_type=covariance_type,
-                    random_state=seed, tol=tol, n_jobs=1,
+                    GaussianMixture,
+                    X,
+                    k,
+                    covariance_type=covariance_type,
+                    random_state=seed,
+                    tol=tol,
+                    n_jobs=1,
                 )
                 shares[tol].append((limit - model.score(X)) / tol)
         cells = [f"{statistics.median(v):>8.3f}/{max(v):<7.3f}" for v in shares.values()]

@@ -58,7 +58,9 @@ def demo(out=None):
     )
     print(f"{'':12}{'true':>8}{'scikit-learn':>14}{'sklearn-em':>12}{'MLE':>9}", file=out)
     columns = [_sorted_parameters(model) for model in fits]
-    for i, (name, truth) in enumerate(zip(("weight", "mean", "std"), TRUE_MIXTURE.values())):
+    for i, (name, truth) in enumerate(
+        zip(("weight", "mean", "std"), TRUE_MIXTURE.values(), strict=True)
+    ):
         for k in range(2):
             cells = _cells([column[i][k] for column in columns], ".3f")
             print(f"{name + ' ' + str(k + 1):12}{truth[k]:8.3f}{cells}", file=out)

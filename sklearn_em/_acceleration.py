@@ -20,6 +20,9 @@ from ._gaussian import SingularCovarianceError
 from ._monitor import ROUNDING
 
 STEP_GROWTH = 2.0
+# A fall of the likelihood beyond this share of it is an EM step going
+# downhill, not the rounding a pass may make (_kernels.ACCURACY).
+DESCENT = 1e-9
 
 
 class _Parameterisation:
@@ -51,6 +54,13 @@ def run_squarem(X, start, engine, monitor):
     monitor.report(loglik)
     while not monitor.done:
         loglik_1, twice = engine.step(X, following)
+        if loglik_1 < monitor.lower_bound - DESCENT * abs(monitor.lower_bound):
+            # The EM step from `current` lowered the likelihood: reg_covar holds
+            # up a component that a jump took below EM's own path. No step
+            # improves on `current`, so the run ends there, as EM would at a
+            # fixed point.
+            monitor.converged = True
+            return current
         thetas = params.pack(current), params.pack(following), params.pack(twice)
         monitor.report(loglik_1, contraction=_contraction(*thetas))
         if monitor.done:

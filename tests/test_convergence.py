@@ -170,7 +170,10 @@ def _hard_problem(d=3, k=8, n=2000):
     centres = rng.uniform(-4, 4, size=(k - 1, d))
     sizes = rng.multinomial(n // 2, np.full(k - 1, 1 / (k - 1)))
     parts = [rng.normal(scale=2.0, size=(n // 2, d))]
-    parts += [c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d)) for c, m in zip(centres, sizes)]
+    parts += [
+        c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d))
+        for c, m in zip(centres, sizes, strict=True)
+    ]
     return np.vstack(parts)
 
 

@@ -88,7 +88,9 @@ def test_timestamps_score_as_each_burst_alone(covariance_type):
     model = _fit(X, covariance_type)
     alone = [_fit_one(X[:200]), _fit_one(X[200:])]
     # Half the rows in each burst: log(1/2) on top of each burst's own density.
-    expected = np.mean([m.score(X[s]) for m, s in zip(alone, [slice(200), slice(200, None)])])
+    expected = np.mean(
+        [m.score(X[s]) for m, s in zip(alone, [slice(200), slice(200, None)], strict=True)]
+    )
     assert model.score(X) == pytest.approx(expected + np.log(0.5), abs=0.02)
 
 

@@ -332,7 +332,7 @@ def test_the_trace_never_decreases_on_sparse_random_masks(covariance_type):
         X = rng.normal(size=(n, 3)) * rng.uniform(0.01, 10, size=3)
         X[rng.uniform(size=X.shape) < rng.uniform(0.3, 0.8)] = np.nan
         X[0] = rng.normal(size=3)  # every feature observed at least once
-        for acceleration in [None]:
+        for acceleration in [None, "squarem"]:
             model = GaussianMixture(
                 1,
                 covariance_type=covariance_type,
@@ -342,7 +342,8 @@ def test_the_trace_never_decreases_on_sparse_random_masks(covariance_type):
                 random_state=trial,
             ).fit(X)
             trace = np.asarray(model.lower_bounds_)
-            assert np.all(np.diff(trace) >= -1e-12 * np.abs(trace[1:])), (trial, acceleration)
+            # Up to the rounding a pass may make (_kernels.ACCURACY).
+            assert np.all(np.diff(trace) >= -1e-9 * np.abs(trace[1:])), (trial, acceleration)
 
 
 def test_a_jump_below_reg_covar_is_refused():
