@@ -1,28 +1,23 @@
 """The Gaussian mixture estimator: parameters, validation and public methods."""
 
-import warnings
-from contextlib import contextmanager
 from dataclasses import replace
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import Backend, threads_for
 from ._fit import EM, Settings, fit
-from ._gaussian import FAMILIES, Mixture
+from ._fitted import FittedMixtureMixin, fitted_state_kept_on_failure
+from ._gaussian import FAMILIES
 from ._gaussian_family import GaussianFamily
-from ._pass import normalise_log_responsibilities
 from ._prior import PRIOR_CONSTRAINT, resolve_prior
 from ._sample_weight import weighted_rows
 from ._search import SEARCH
 from ._validation import (
     check_enough_samples,
     check_every_feature_observed,
-    num_samples,
     user_start,
     validate_with_nan,
 )
@@ -50,7 +45,7 @@ def mixture_with_settings_of(estimator, **overrides):
     return GaussianMixture(**{**settings, **overrides})
 
 
-class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
+class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by expectation-maximization.
 
     A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the
@@ -348,45 +343,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         """How ``fit`` iterates, from this estimator's parameters."""
         return Settings.of(self)
 
-    # -- the fitted model ------------------------------------------------
-
-    def _set_mixture(self, mixture, dtype):
-        """Store the fitted parameters in the dtype of the data, as scikit-learn does.
-
-        A value past the range of float32 keeps every parameter in float64, with
-        a warning, rather than becoming inf.
-        """
-        parameters = {
-            "weights_": mixture.weights,
-            "means_": mixture.means,
-            "covariances_": mixture.covariances,
-            "precisions_cholesky_": mixture.precisions_cholesky,
-            "precisions_": self._family(fitting=True).precisions(mixture),
-        }
-        if dtype != np.float64:
-            with np.errstate(over="ignore"):
-                cast = {name: value.astype(dtype) for name, value in parameters.items()}
-            if all(np.all(np.isfinite(value)) for value in cast.values()):
-                parameters = cast
-            else:
-                warnings.warn(
-                    f"The fitted parameters exceed the range of {np.dtype(dtype).name}, so "
-                    "they are kept in float64. Rescale the features to keep them in "
-                    f"{np.dtype(dtype).name}.",
-                    UserWarning,
-                    stacklevel=5,
-                )
-        for name, value in parameters.items():
-            setattr(self, name, value)
-        self._fitted_covariance_type = self.covariance_type
-
-    def _mixture(self):
-        """The fitted parameters as the core's mixture, in float64."""
-        weights, means, covariances, factors = (
-            np.asarray(value, dtype=np.float64)
-            for value in (self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
-        )
-        return Mixture(weights, means, covariances, factors)
+    # -- the family behind the fitted model -----------------------------
 
     def _family(self, fitting=False):
         """The family to fit with, or (by default) the one that was fitted."""
@@ -409,166 +366,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
         engine = self._engine(fitting=True)
         return replace(engine, family=family, sample_weight=weights, log_prior=log_prior)
 
-    def _engine_and_data(self, X):
-        check_is_fitted(self)
-        X = validate_with_nan(self, X, reset=False)
-        engine = self._engine()
-        return engine, X
-
-    def _weighted_log_prob(self, X):
-        engine, X = self._engine_and_data(X)
-        return engine.log_prob(X, self._mixture())
-
-    def predict(self, X):
-        """The most probable component of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Component indices.
-        """
-        engine, X = self._engine_and_data(X)
-        return engine.labels(X, self._mixture())
-
-    def predict_proba(self, X):
-        """The posterior probability of each component for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_components)
-            Responsibilities; each row sums to 1.
-        """
-        resp = self._weighted_log_prob(X)
-        normalise_log_responsibilities(resp)
-        return resp
-
-    def score_samples(self, X):
-        """The log-density of each sample under the mixture.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        log_density : ndarray of shape (n_samples,)
-            Log-likelihood of each sample.
-        """
-        return normalise_log_responsibilities(self._weighted_log_prob(X))
-
-    def score(self, X, y=None):
-        """The mean log-likelihood per sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        log_likelihood : float
-            Mean log-density of the samples; higher is better.
-        """
-        return float(np.mean(self.score_samples(X)))
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw samples from the fitted mixture.
-
-        The first call after ``fit`` draws what scikit-learn's would; later
-        calls go on with the same generator, so they draw afresh, and a script
-        run again with an int ``random_state`` repeats every draw.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            The number of samples to draw.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds these draws instead of the estimator's ``random_state``.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            The samples, grouped by component.
-
-        y : ndarray of shape (n_samples,)
-            The component each sample was drawn from.
-        """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at "
-                "least one sample: pass a positive integer."
-            )
-        if random_state is not None:
-            rng = check_random_state(random_state)
-        else:
-            if getattr(self, "_sampling_random_state", None) is None:
-                self._sampling_random_state = check_random_state(self.random_state)
-            rng = self._sampling_random_state
-        return self._family().sample(self._mixture(), n_samples, rng)
-
-    def _n_parameters(self):
-        return self._family().n_parameters(self._mixture())
-
-    def bic(self, X):
-        """Bayesian information criterion of the mixture on ``X``; lower is better.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        bic : float
-            ``-2 log L + n_parameters log n_samples``.
-        """
-        n_samples = num_samples(X)
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
-
-    def aic(self, X):
-        """Akaike information criterion of the mixture on ``X``; lower is better.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        aic : float
-            ``-2 log L + 2 n_parameters``.
-        """
-        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
-
-
-@contextmanager
-def fitted_state_kept_on_failure(estimator):
-    """A context in which a failed or interrupted fit leaves ``estimator`` as it was."""
-    saved = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(saved)
-        raise
