@@ -21,8 +21,9 @@ from ._monitor import ROUNDING
 
 STEP_GROWTH = 2.0
 # A fall of the likelihood beyond this share of it is an EM step going
-# downhill, not the rounding a pass may make (_kernels.ACCURACY).
-DESCENT = 1e-9
+# downhill, not the rounding a pass in the data's dtype may make: float32
+# passes round the log-likelihood at about 1e-8 of it.
+DESCENT = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-6}
 
 
 class _Parameterisation:
@@ -52,13 +53,15 @@ def run_squarem(X, start, engine, monitor):
     loglik, following = engine.step(X, start)
     current = start
     monitor.report(loglik)
+    descent = DESCENT.get(X.dtype, DESCENT[np.dtype(np.float32)])
     while not monitor.done:
         loglik_1, twice = engine.step(X, following)
-        if loglik_1 < monitor.lower_bound - DESCENT * abs(monitor.lower_bound):
+        if loglik_1 < monitor.lower_bound - descent * abs(monitor.lower_bound):
             # The EM step from `current` lowered the likelihood: reg_covar holds
             # up a component that a jump took below EM's own path. No step
             # improves on `current`, so the run ends there, as EM would at a
-            # fixed point.
+            # fixed point; the pass counts, as a rejected jump's does.
+            monitor.report(monitor.lower_bound, new_iterate=False)
             monitor.converged = True
             return current
         thetas = params.pack(current), params.pack(following), params.pack(twice)

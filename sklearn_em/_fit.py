@@ -187,6 +187,7 @@ def _run(X, em, settings, start, previous_lower_bound, index):
         settings.verbose,
         settings.verbose_interval,
         previous_lower_bound,
+        X.dtype,
     )
     run = run_squarem if settings.acceleration == "squarem" else run_plain_em
     params = run(X, start, em, monitor) if settings.max_iter > 0 else start

@@ -38,6 +38,9 @@ GAP_SAFETY = 0.05
 # Gains and steps this small relative to their scale are rounding: their
 # ratio says nothing about the rate.
 ROUNDING = 1e-12
+# What passes in each dtype resolve of a log-likelihood, relative to it: a
+# float32 pass rounds it at about 1e-8 (ten times that is kept as margin).
+RESOLUTION = {np.dtype(np.float64): ROUNDING, np.dtype(np.float32): 1e-7}
 
 
 class ConvergenceMonitor:
@@ -120,14 +123,26 @@ class GapMonitor(ConvergenceMonitor):
         continues (a warm start), oldest first.
     safety : float, default=GAP_SAFETY
         The share of ``tol`` the estimated remaining gain must fall below.
+    resolution : float, default=ROUNDING
+        What the passes resolve of a log-likelihood, relative to it (see
+        ``RESOLUTION``): gains below it cannot tell a slow climb from the
+        optimum, so they never show convergence.
     """
 
     def __init__(
-        self, tol, max_iter, verbose=0, verbose_interval=10, trace=(), safety=GAP_SAFETY
+        self,
+        tol,
+        max_iter,
+        verbose=0,
+        verbose_interval=10,
+        trace=(),
+        safety=GAP_SAFETY,
+        resolution=ROUNDING,
     ):
         start = trace[-1] if len(trace) else -np.inf
         super().__init__(tol, max_iter, verbose, verbose_interval, start)
         self.safety = safety
+        self.resolution = resolution
         self._steps = list(trace[-2:])  # log-likelihoods of the last EM steps
         self._slowest_rate = 0.0
 
@@ -156,20 +171,26 @@ class GapMonitor(ConvergenceMonitor):
             return np.inf
         gain = self.history[-1] - self._steps[-1]
         previous = self._steps[-1] - self._steps[-2]
-        if abs(previous) <= ROUNDING * max(1.0, abs(self._steps[-1])):
+        scale = max(1.0, abs(self._steps[-1]))
+        if abs(previous) <= ROUNDING * scale:
             return abs(gain)  # the previous step already stood at the optimum
+        if ROUNDING * scale < min(abs(gain), abs(previous)) <= self.resolution * scale:
+            return np.inf  # a gain at the passes' rounding: the rate is unknown
         rate = max(0.0, gain / previous)
         return abs(gain) / (1.0 - rate) if rate < 1.0 else np.inf
 
 
-def monitor_for(acceleration, tol, max_iter, verbose=0, verbose_interval=10, trace=()):
+def monitor_for(
+    acceleration, tol, max_iter, verbose=0, verbose_interval=10, trace=(), dtype=np.float64
+):
     """The monitor of one run: the gap rule with SQUAREM, scikit-learn's rule without.
 
     ``trace`` is the ``trace`` of the run a warm start continues, or its
-    lower bound (empty, or -inf, for a fresh start).
+    lower bound (empty, or -inf, for a fresh start); ``dtype`` is the data's.
     """
     trace = tuple(float(v) for v in np.atleast_1d(trace) if np.isfinite(v))
     if acceleration == "squarem":
-        return GapMonitor(tol, max_iter, verbose, verbose_interval, trace)
+        resolution = RESOLUTION.get(np.dtype(dtype), RESOLUTION[np.dtype(np.float32)])
+        return GapMonitor(tol, max_iter, verbose, verbose_interval, trace, resolution=resolution)
     start = trace[-1] if trace else -np.inf
     return ConvergenceMonitor(tol, max_iter, verbose, verbose_interval, start)

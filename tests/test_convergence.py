@@ -209,3 +209,18 @@ def test_searching_start_with_missing_values():
     X = X[~np.isnan(X).all(axis=1)]
     model = GaussianMixture(3, init_params="k-means++-search", random_state=0).fit(X)
     assert model.converged_ and np.isfinite(model.score(X))
+
+
+def test_float32_rounding_is_not_read_as_convergence():
+    # Slow EM on correlated data: per-pass gains near float32's rounding of the
+    # log-likelihood once made the gap rule stop 2.5e-3 short, saying converged.
+    rng = np.random.default_rng(0)
+    A = np.eye(16) + 0.2 * rng.normal(size=(16, 16))
+    X = rng.normal(size=(30_000, 16)) @ A + rng.integers(0, 5, 30_000)[:, None] * 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        optimum = GaussianMixture(6, random_state=0, max_iter=1000).fit(X)
+        single = GaussianMixture(6, random_state=0).fit(X.astype(np.float32))
+    assert optimum.converged_
+    gap = optimum.score(X) - single.score(X)
+    assert not single.converged_ or gap < single.tol, (single.n_iter_, gap)
