@@ -111,7 +111,6 @@ def _fit_options(args):
         "max_iter": args.max_iter,
         "n_init": args.n_init,
         "random_state": args.random_state,
-        "verbose": 1,
     }
 
 
@@ -141,6 +140,7 @@ def cluster(args):
         ks,
         covariance_type="all" if args.covariance_type == "auto" else args.covariance_type,
         criterion=args.criterion,
+        verbose=1,  # a line per candidate: the progress display reads them
         **_fit_options(args),
     )
     n_types = 4 if args.covariance_type == "auto" else 1
@@ -182,12 +182,8 @@ def _print_criterion(selector, args, out):
 
 
 def _warn_about_selection(selector, ks, n_rows):
+    # An unconverged chosen fit is GaussianMixtureIC's own ConvergenceWarning.
     criterion, best = selector.criterion_, selector.best_params_
-    if not selector.best_estimator_.converged_:
-        _say(
-            f"warning: the chosen fit (k={best['n_components']}, {best['covariance_type']}) "
-            f"did not converge in {selector.n_iter_} iterations; raise --max-iter or --tol."
-        )
     unconverged = criterion["converged"].count(False)
     if unconverged:
         _say(f"warning: {unconverged} of {len(criterion['converged'])} fits did not converge.")
@@ -281,13 +277,8 @@ def impute(args):
     )
     _fit_showing_progress(imputer, table.values)
     if args.multiple:
-        seeds = np.random.default_rng(args.random_state).integers(2**31, size=args.multiple)
-        completed = [
-            imputer.set_params(sample_posterior=True, random_state=int(seed)).transform(
-                table.values
-            )
-            for seed in seeds
-        ]
+        # Proper multiple imputation: each copy draws the parameters too.
+        completed = imputer.fit_transform_multiple(table.values, n_imputations=args.multiple)
     else:
         completed = [imputer.transform(table.values)]
     write_outputs(

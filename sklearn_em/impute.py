@@ -284,6 +284,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
                 self.posterior_mixture_ = bootstrap_mixture(
                     self.mixture_, modelled, bootstrap_rng, weights
                 )
+            # Posterior draws go on with one generator from call to call, so
+            # each transform draws afresh and a script run again repeats them.
+            self._draws_random_state = np.random.RandomState(rng.randint(_MAX_SEED))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -385,7 +388,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             return self._transform(X, self.mixture_, None)
         drawn = self.posterior_mixture_
         mixture = self.mixture_ if drawn is None else drawn
-        return self._transform(X, mixture, check_random_state(self.random_state))
+        return self._transform(X, mixture, self._draws_random_state)
 
     def _transform(self, X, mixture, random_state):
         """``X`` filled under ``mixture``: expectations, or draws from ``random_state``."""

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _num_features
 
 from ._blocks import Backend, threads_for
 from ._fit import EM, Settings, fit
@@ -302,7 +303,7 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
     def _fit(self, X, sample_weight=None):
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
-            self._check_warm_start_matches()
+            self._check_warm_start_matches(X)
         X = validate_with_nan(self, X, ensure_min_samples=2, reset=not warm)
         check_every_feature_observed(X)
         check_enough_samples(X.shape[0], self.n_components)
@@ -327,8 +328,15 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         self._sampling_random_state = None
         return labels
 
-    def _check_warm_start_matches(self):
+    def _check_warm_start_matches(self, X):
         """A warm start continues the fitted mixture, so its settings must describe it."""
+        n_features = _num_features(X)
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which has "
+                f"{self.n_features_in_} features; X has {n_features}. Set "
+                "warm_start=False to fit these features from a fresh start."
+            )
         k = self.means_.shape[0]
         fitted_type = getattr(self, "_fitted_covariance_type", self.covariance_type)
         if self.n_components != k or self.covariance_type != fitted_type:

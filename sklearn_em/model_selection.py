@@ -273,6 +273,14 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         }
         self.labels_ = self.best_estimator_.labels_
         self.n_iter_ = self.best_estimator_.n_iter_
+        if not self.best_estimator_.converged_ and self.max_iter > 0:
+            warnings.warn(
+                f"The chosen model (n_components={candidates[best][0]}, covariance_type="
+                f"{candidates[best][1]!r}) did not converge within max_iter={self.max_iter} "
+                "passes: its criterion may be off. Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _fit_candidate(self, X, n_components, covariance_type, seed, n_jobs, weights=None):

@@ -132,3 +132,11 @@ def test_selector_with_no_covariance_type_names_that_parameter():
     X = np.random.default_rng(0).normal(size=(20, 2))
     with pytest.raises(ValueError, match="covariance_type must be 'all'.*non-empty list.*\\[\\]"):
         GaussianMixtureIC(covariance_type=[]).fit(X)
+
+
+def test_selector_warns_when_its_chosen_model_did_not_converge():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    with pytest.warns(ConvergenceWarning, match="chosen model .* did not converge"):
+        GaussianMixtureIC(n_components=3, max_iter=1, random_state=0).fit(X)
