@@ -136,21 +136,6 @@ def moments(prepared, work, resp):
     return nk, s1, _in_layout(prepared.covariance_type, second)
 
 
-def moments_about(covariance_type, X, centres, resp):
-    """``(nk, s1, s2)`` of rows ``X`` about float64 ``centres`` under ``(k, m)``
-    responsibilities, without whitening (a start has no precisions yet)."""
-    k, d = centres.shape
-    triangular = covariance_type in ("full", "tied")
-    s1 = np.empty((k, d))
-    second = np.empty((k, d, d)) if triangular else np.empty((k, d))
-    for j in range(k):
-        Y = X - centres[j]
-        r = resp[j]
-        s1[j] = r @ Y
-        second[j] = (Y * r[:, None]).T @ Y if triangular else r @ (Y * Y)
-    return resp.sum(axis=1), s1, _in_layout(covariance_type, second)
-
-
 def _in_layout(covariance_type, second):
     """Per-component second moments in the covariance type's layout."""
     if covariance_type == "tied":

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._blocks import map_blocks
-from ._em import normalise_log_responsibilities
+from ._pass import normalise_log_responsibilities
 
 # Rows of one block: conditional means take (k, rows, d) floats.
 BLOCK_VALUES = 2**20

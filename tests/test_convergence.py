@@ -40,7 +40,9 @@ def test_default_fit_reaches_the_optimum_of_the_seed_example():
     with threadpool_limits(1):  # tiny data: one thread is fastest
         fits = [(X, GaussianMixture(2, random_state=seed).fit(X)) for X, seed in cases]
     for (X, model), (_, seed) in zip(fits, cases, strict=True):
-        mle = optima.setdefault(id(X), _mle(X))
+        if id(X) not in optima:
+            optima[id(X)] = _mle(X)
+        mle = optima[id(X)]
         gap, weights = _gaps(model, mle, X)
         assert model.converged_
         assert -1e-9 < gap < 1e-4, seed

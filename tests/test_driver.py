@@ -13,7 +13,7 @@ import pytest
 
 from sklearn_em._acceleration import run_squarem
 from sklearn_em._blocks import Backend
-from sklearn_em._em import ConvergenceMonitor
+from sklearn_em._monitor import ConvergenceMonitor
 from sklearn_em._fit import EM, run_plain_em
 
 

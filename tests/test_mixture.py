@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from sklearn_em import GaussianMixture
-from sklearn_em._em import ConvergenceMonitor
+from sklearn_em._monitor import ConvergenceMonitor
 
 from .helpers import COVARIANCE_TYPES, tuned
 

@@ -160,7 +160,7 @@ def real_datasets():
     return [_standardised(loader) for loader in (load_iris, load_wine, load_diabetes)]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.integers(0, 2),
     fraction=st.floats(0.01, 0.7),
