@@ -13,8 +13,8 @@ import pytest
 
 from sklearn_em._acceleration import run_squarem
 from sklearn_em._blocks import Backend
-from sklearn_em._monitor import ConvergenceMonitor
 from sklearn_em._fit import EM, run_plain_em
+from sklearn_em._monitor import ConvergenceMonitor
 
 
 @dataclass(frozen=True)
