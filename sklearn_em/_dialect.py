@@ -1,7 +1,6 @@
 """scikit-learn's imputer conventions: missing-value markers, bounds, warnings, failed fits."""
 
 import warnings
-from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -97,15 +96,3 @@ def warn_of_dropped_features(imputer):
         UserWarning,
         stacklevel=4,  # past the public method and scikit-learn's wrapper of it
     )
-
-
-@contextmanager
-def all_or_nothing(estimator):
-    """Undo every change to ``estimator``'s attributes if the block fails or is interrupted."""
-    before = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(before)
-        raise

@@ -12,7 +12,6 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._bootstrap import bootstrap_mixture
 from ._dialect import (
-    all_or_nothing,
     as_bounds,
     marks_nan,
     missing_mask,
@@ -21,6 +20,7 @@ from ._dialect import (
     with_nan_where_missing,
 )
 from ._filling import fill_missing
+from ._fitted import fitted_state_kept_on_failure
 from ._gaussian import FAMILIES
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
 from ._sample_weight import validated_sample_weight
@@ -277,15 +277,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
             The fitted imputer.
         """
         rng = check_random_state(self.random_state)
-        with all_or_nothing(self):
+        with fitted_state_kept_on_failure(self):
             modelled, weights = self._fit(X, rng, sample_weight)
             if self.sample_posterior and self.mixture_ is not None:
                 bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
                 self.posterior_mixture_ = bootstrap_mixture(
                     self.mixture_, modelled, bootstrap_rng, weights
                 )
-            # Posterior draws go on with one generator from call to call, so
-            # each transform draws afresh and a script run again repeats them.
+            # One generator for every transform's draws: fresh per call, repeated per script.
             self._draws_random_state = np.random.RandomState(rng.randint(_MAX_SEED))
         return self
 
@@ -316,7 +315,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         if not isinstance(n_imputations, Integral) or n_imputations < 1:
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
         rng = check_random_state(self.random_state)
-        with all_or_nothing(self):
+        with fitted_state_kept_on_failure(self):
             modelled, _ = self._fit(X, rng)
         warn_of_dropped_features(self)
         imputations = []
@@ -421,9 +420,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         return as_bounds(self.min_value, self.max_value, self._observed_range)
 
     def _kept_features(self):
-        if self.keep_empty_features:
-            return np.ones(self.n_features_in_, dtype=bool)
-        return ~self._empty_features
+        empty = self._empty_features
+        return np.ones_like(empty) if self.keep_empty_features else ~empty
 
     def get_feature_names_out(self, input_features=None):
         """The names of the output features.
