@@ -338,9 +338,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         if self.add_indicator:
             marker = np.nan if marks_nan(self.missing_values) else self.missing_values
             self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
-        self.mixture_ = self.posterior_mixture_ = None
+        self.mixture_ = self.posterior_mixture_ = self.n_components_ = self.covariance_type_ = None
         self.n_iter_ = 0
-        self.n_components_ = self.covariance_type_ = None
         self.candidate_scores_ = {}
         modelled = ~self._empty_features
         X = with_nan_where_missing(X, missing, modelled)
