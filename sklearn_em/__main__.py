@@ -111,6 +111,7 @@ def _fit_options(args):
         "max_iter": args.max_iter,
         "n_init": args.n_init,
         "random_state": args.random_state,
+        "prior": None if args.prior == "none" else args.prior,
     }
 
 

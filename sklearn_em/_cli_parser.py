@@ -135,6 +135,13 @@ def _add_fit_options(parser, covariance_types, default_covariance):
         default=0,
         help="seed for the starts (and draws); the same seed gives the same output (default 0)",
     )
+    parser.add_argument(
+        "--prior",
+        choices=["none", "conjugate"],
+        default="none",
+        help="conjugate: MAP EM with mclust's default prior, which keeps components from "
+        "collapsing on small or degenerate data (default none: maximum likelihood)",
+    )
 
 
 def _paragraph(text):

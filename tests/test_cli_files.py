@@ -516,3 +516,18 @@ def test_the_default_k_range_stops_at_the_number_of_rows(tmp_path, capsys):
     assert [line.split()[0] for line in captured.out.splitlines()[1:]] == ["1", "2", "3"]
     best = next(line.split()[0] for line in captured.out.splitlines() if "<- best" in line)
     assert ("one component per row" in captured.err) == (best == "3")
+
+
+def test_prior_reaches_the_imputer(tmp_path, data):
+    from sklearn_em import EMImputer
+
+    mle, map_ = tmp_path / "mle.csv", tmp_path / "map.csv"
+    common = ["impute", str(data), "--n-components", "2", "--covariance-type", "full"]
+    assert main([*common, "-o", str(mle)]) == 0
+    assert main([*common, "--prior", "conjugate", "-o", str(map_)]) == 0
+    assert mle.read_bytes() != map_.read_bytes()
+    X = np.genfromtxt(data, delimiter=",", skip_header=1)  # the gaps read as NaN
+    imputer = EMImputer(2, covariance_type="full", prior="conjugate", tol=1e-3, random_state=0)
+    expected = imputer.fit_transform(X)
+    written = np.loadtxt(map_, delimiter=",", skiprows=1)
+    np.testing.assert_allclose(written[[0, 5], [1, 0]], expected[[0, 5], [1, 0]], rtol=1e-9)
