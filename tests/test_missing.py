@@ -18,7 +18,7 @@ from sklearn_em._missing import (
 )
 
 from . import reference
-from .helpers import COVARIANCE_TYPES, tuned
+from .helpers import COVARIANCE_TYPES, start_after_one_step, tuned
 
 # Both ways of inverting the blocks of missing coordinates: eliminations over
 # the whole stack, or LAPACK matrix by matrix (see _missing.spd_inverse).
@@ -44,19 +44,11 @@ def holed(overlapping):
     return X
 
 
-def _start(X, k, covariance_type):
-    filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
-    model = GaussianMixture(k, covariance_type=covariance_type, random_state=0, max_iter=1)
-    with pytest.warns(ConvergenceWarning):
-        model.fit(filled)
-    return model.weights_, model.means_, model.covariances_, model.precisions_
-
-
 @BOTH_WAYS
 @pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, min_stack):
-    weights, means, covariances, precisions = _start(holed, k, covariance_type)
+    weights, means, covariances, precisions = start_after_one_step(holed, k, covariance_type)
     model = tuned(family={"tuning": Tuning(min_stack=min_stack)})(
         k,
         covariance_type=covariance_type,

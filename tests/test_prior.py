@@ -12,6 +12,7 @@ from sklearn_em._prior import log_prior_density, map_parameters, resolve_prior
 
 from . import reference
 from .conftest import COVARIANCE_TYPES
+from .helpers import start_after_one_step
 
 
 def _three_features(overlapping, step=10, holes=0.0, seed=1):
@@ -55,21 +56,13 @@ def default_prior(X, k, covariance_type, sample_weight=None):
     return reference.Prior(0.01, mean, d + 2.0, scale)
 
 
-def _fixed_start(X, k, covariance_type):
-    filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
-    model = GaussianMixture(k, covariance_type=covariance_type, random_state=0, max_iter=1)
-    with pytest.warns(ConvergenceWarning):
-        model.fit(filled)
-    return model.weights_, model.means_, model.covariances_, model.precisions_
-
-
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("holes", [0.0, 0.3], ids=["complete", "nan"])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_map_em_matches_the_row_by_row_oracle(overlapping, covariance_type, holes, weighted):
     X = _three_features(overlapping, step=20, holes=holes)
     sample_weight = np.random.default_rng(5).uniform(0.2, 3.0, len(X)) if weighted else None
-    start = _fixed_start(X, 3, covariance_type)
+    start = start_after_one_step(X, 3, covariance_type)
     model = GaussianMixture(
         3,
         covariance_type=covariance_type,
@@ -102,7 +95,7 @@ def test_given_hyperparameters_and_no_mean_prior_match_the_oracle(overlapping, c
         given = ConjugatePrior(
             shrinkage=shrinkage, mean=[1.0, -1.0, 0.5], dof=d + 0.5, scale=matrix
         )
-        start = _fixed_start(X, 2, covariance_type)
+        start = start_after_one_step(X, 2, covariance_type)
         model = GaussianMixture(
             2,
             covariance_type=covariance_type,

@@ -11,6 +11,7 @@ from sklearn_em._gaussian import FAMILIES
 
 from . import reference
 from .conftest import COVARIANCE_TYPES
+from .helpers import start_after_one_step
 
 
 @pytest.fixture
@@ -27,13 +28,8 @@ def _holed(X, seed=3):
 
 
 def _explicit_start(X, k, covariance_type):
-    filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
-    model = GaussianMixture(k, covariance_type=covariance_type, random_state=0, max_iter=1)
-    with pytest.warns(ConvergenceWarning):
-        model.fit(filled)
-    return dict(
-        weights_init=model.weights_, means_init=model.means_, precisions_init=model.precisions_
-    )
+    weights, means, _, precisions = start_after_one_step(X, k, covariance_type)
+    return dict(weights_init=weights, means_init=means, precisions_init=precisions)
 
 
 def _fit(X, sample_weight=None, **settings):
