@@ -7,19 +7,23 @@ passes (``_pass``). ``fit`` is what an estimator calls.
 import time
 import warnings
 from dataclasses import dataclass, field, fields, replace
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _pass
+from . import _dask_pass, _pass
 from ._acceleration import run_squarem
 from ._blocks import Backend, row_chunks, single_blas_thread
+from ._dask import is_dask_collection, sample_rows
 from ._init import initial_responsibilities
 from ._missing import LayoutCache
 from ._monitor import monitor_for
 from ._search import SEARCH, searched_start
+
+# The most rows a start on Dask input is drawn from (k-means runs in memory).
+DASK_START_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class EM:
 
     ``cache`` keeps what depends on the data alone (the layout of its NaN)
     between the passes of one fit. ``sample_weight`` holds one weight per row
-    of the fitted data (None: every row counts once); ``log_prior`` is the
+    of the fitted data (None: every row counts once; a Dask array chunked
+    like the rows for Dask data); ``log_prior`` is the
     log prior density of the parameters (None: maximum likelihood), which
     the family's MAP M-step maximises along with the likelihood.
     """
@@ -61,19 +66,28 @@ class EM:
 
     def prepare(self, X, params, dtype=None):
         dtype = X.dtype if dtype is None else dtype
+        if is_dask_collection(X):  # each chunk is one thread's work on a worker
+            return self.family.prepare(params, dtype, max(X.chunks[0]), 1)
         return self.family.prepare(params, dtype, X.shape[0], self.backend.n_threads)
 
     def statistics(self, X, params, dtype=None):
         prepared = self.prepare(X, params, dtype)
-        stats = _pass.statistics(
-            X, self.family, prepared, self.backend, self.cache, self.sample_weight
-        )
+        if is_dask_collection(X):
+            stats = _dask_pass.statistics(X, self.family, prepared, self.sample_weight)
+        else:
+            stats = _pass.statistics(
+                X, self.family, prepared, self.backend, self.cache, self.sample_weight
+            )
         return stats, prepared
+
+    @cached_property
+    def _total_weight(self):
+        return float(self.sample_weight.sum())
 
     def objective(self, stats, params, n_samples):
         """What EM increases: the log-likelihood of ``params`` (plus its log
         prior density, with a prior) per sample, or per unit of weight."""
-        total = n_samples if self.sample_weight is None else self.sample_weight.sum()
+        total = n_samples if self.sample_weight is None else self._total_weight
         log_prior = 0.0 if self.log_prior is None else self.log_prior(params)
         return (stats.loglik + log_prior) / total
 
@@ -96,12 +110,26 @@ class EM:
         stats, _ = self.statistics(X, params, np.float64)
         return self.objective(stats, params, X.shape[0]), self.family.m_step(stats)
 
+    def per_row(self, X, params, answer=None, width=None, dtype=None):
+        """``answer`` of the ``(rows, k)`` values ``log w_k + log p(x | k)``, block
+        by block (None: those values); ``width`` columns (None: one value a row).
+
+        An array, or for Dask input a lazy Dask array chunked like ``X``'s rows
+        (of ``dtype``; by default the pass's).
+        """
+        prepared = self.prepare(X, params)
+        if is_dask_collection(X):
+            dtype = prepared.dtype if dtype is None else dtype
+            return _dask_pass.per_row(X, self.family, prepared, answer, width, dtype)
+        return _pass.log_prob(X, self.family, prepared, self.backend, answer)
+
     def log_prob(self, X, params):
         """``(n, k)``: ``log w_k + log p(x | k)`` for every row."""
-        return _pass.log_prob(X, self.family, self.prepare(X, params), self.backend)
+        return self.per_row(X, params, width=params.n_components)
 
     def labels(self, X, params):
-        return _pass.labels(X, self.family, self.prepare(X, params), self.backend)
+        """The most probable component of each row."""
+        return self.per_row(X, params, _pass.most_probable, dtype=np.intp)
 
     def conditionals(self, X, params):
         """Conditional moments of rows of ``X`` holding NaN (one block), and their origin."""
@@ -166,7 +194,7 @@ def _run_initializations(X, em, settings, user_start, random_state):
         initial_params(X, em, settings, user_start, random_state) for _ in range(settings.n_init)
     ]
     n_threads = min(em.backend.n_threads, settings.n_init)
-    if n_threads <= 1:
+    if n_threads <= 1 or is_dask_collection(X):  # a Dask pass already uses the cluster
         return [_run(X, em, settings, start, -np.inf, i) for i, start in enumerate(starts)]
     # Restarts share the threads, so each runs its blocks serially.
     em = replace(em, backend=replace(em.backend, n_threads=1))
@@ -209,15 +237,28 @@ def initial_params(X, em, settings, user_start, random_state):
         return searched_start(X, em, start, random_state, run, settings.acceleration)
     weights, means, covariances = user_start
     if weights is None or means is None or covariances is None:
+        X, sample_weight = start_rows(X, em.sample_weight, random_state)
         X = fill_with_column_means(X)
         resp = initial_responsibilities(
-            X, settings.n_components, settings.init_params, random_state, em.sample_weight
+            X, settings.n_components, settings.init_params, random_state, sample_weight
         )
-        estimate = em.family.from_responsibilities(X, resp, em.sample_weight)
+        estimate = em.family.from_responsibilities(X, resp, sample_weight)
         weights = estimate.weights if weights is None else weights
         means = estimate.means if means is None else means
         covariances = estimate.covariances if covariances is None else covariances
     return em.family.from_parts(weights, means, covariances)
+
+
+def start_rows(X, sample_weight, random_state, n_rows=DASK_START_ROWS):
+    """The rows a start is drawn from, with their weights: all of ``X`` in memory;
+    for Dask input, up to ``n_rows`` rows sampled from ``random_state``, less
+    those of zero weight (which a fit in memory never sees)."""
+    if not is_dask_collection(X):
+        return X, sample_weight
+    X, sample_weight = sample_rows(X, n_rows, random_state, sample_weight)
+    if sample_weight is None or sample_weight.all():
+        return X, sample_weight
+    return X[sample_weight > 0], sample_weight[sample_weight > 0]
 
 
 def fill_with_column_means(X):

@@ -16,8 +16,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._gaussian import Mixture
-from ._pass import normalise_log_responsibilities
-from ._validation import num_samples, validate_with_nan
+from ._pass import most_probable, normalise_log_responsibilities
+from ._validation import validate_with_nan
 
 
 class FittedMixtureMixin:
@@ -67,9 +67,16 @@ class FittedMixtureMixin:
         engine = self._engine()
         return engine, X
 
-    def _weighted_log_prob(self, X):
+    def _per_row(self, X, answer, width=None, dtype=None):
+        """``answer`` of the weighted log-densities of each row of ``X``: an
+        array, or a lazy Dask array for Dask input (see ``_fit.EM.per_row``)."""
         engine, X = self._engine_and_data(X)
-        return engine.log_prob(X, self._mixture())
+        return engine.per_row(X, self._mixture(), answer, width, dtype)
+
+    def _score_and_count(self, X):
+        """The mean log-likelihood of ``X`` (one reduction for Dask input), and its rows."""
+        log_density = self.score_samples(X)
+        return float(log_density.mean()), log_density.shape[0]
 
     def predict(self, X):
         """The most probable component of each sample.
@@ -82,10 +89,9 @@ class FittedMixtureMixin:
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Component indices.
+            Component indices (a lazy Dask array for Dask input).
         """
-        engine, X = self._engine_and_data(X)
-        return engine.labels(X, self._mixture())
+        return self._per_row(X, most_probable, dtype=np.intp)
 
     def predict_proba(self, X):
         """The posterior probability of each component for each sample.
@@ -98,11 +104,11 @@ class FittedMixtureMixin:
         Returns
         -------
         proba : ndarray of shape (n_samples, n_components)
-            Responsibilities; each row sums to 1.
+            Responsibilities; each row sums to 1 (a lazy Dask array for Dask
+            input).
         """
-        resp = self._weighted_log_prob(X)
-        normalise_log_responsibilities(resp)
-        return resp
+        check_is_fitted(self)
+        return self._per_row(X, responsibilities, width=self.weights_.shape[0])
 
     def score_samples(self, X):
         """The log-density of each sample under the mixture.
@@ -115,9 +121,9 @@ class FittedMixtureMixin:
         Returns
         -------
         log_density : ndarray of shape (n_samples,)
-            Log-likelihood of each sample.
+            Log-likelihood of each sample (a lazy Dask array for Dask input).
         """
-        return normalise_log_responsibilities(self._weighted_log_prob(X))
+        return self._per_row(X, normalise_log_responsibilities)
 
     def score(self, X, y=None):
         """The mean log-likelihood per sample.
@@ -135,7 +141,7 @@ class FittedMixtureMixin:
         log_likelihood : float
             Mean log-density of the samples; higher is better.
         """
-        return float(np.mean(self.score_samples(X)))
+        return self._score_and_count(X)[0]
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted mixture.
@@ -190,8 +196,8 @@ class FittedMixtureMixin:
         bic : float
             ``-2 log L + n_parameters log n_samples``.
         """
-        n_samples = num_samples(X)
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+        score, n_samples = self._score_and_count(X)
+        return -2 * score * n_samples + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X):
         """Akaike information criterion of the mixture on ``X``; lower is better.
@@ -206,7 +212,14 @@ class FittedMixtureMixin:
         aic : float
             ``-2 log L + 2 n_parameters``.
         """
-        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
+        score, n_samples = self._score_and_count(X)
+        return -2 * score * n_samples + 2 * self._n_parameters()
+
+
+def responsibilities(log_prob):
+    """The posterior probabilities of the components, from ``log_prob`` (overwritten)."""
+    normalise_log_responsibilities(log_prob)
+    return log_prob
 
 
 @contextmanager

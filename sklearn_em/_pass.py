@@ -38,9 +38,9 @@ def log_prob(X, family, prepared, backend, reduce=None):
     return np.concatenate(backend.map(block, X.shape[0], prepared.row_bytes))
 
 
-def labels(X, family, prepared, backend):
-    """The most probable component of each row, without an ``(n, k)`` array."""
-    return log_prob(X, family, prepared, backend, lambda out: out.argmax(axis=1))
+def most_probable(log_prob):
+    """The index of each row's largest value: its most probable component."""
+    return log_prob.argmax(axis=1)
 
 
 def as_log_zero_where_overflowed(log_prob):

@@ -19,6 +19,8 @@ import numpy as np
 from scipy.special import gammaln, multigammaln
 from sklearn.utils._param_validation import StrOptions
 
+from ._dask import is_dask_collection, map_reduce
+
 LOG_2PI = np.log(2 * np.pi)
 SCALAR_SCALE = ("diag", "spherical")
 
@@ -115,15 +117,14 @@ def resolve_prior(prior, X, sample_weight, n_components, covariance_type, reg_co
         return None
     if isinstance(prior, str):
         prior = ConjugatePrior()
-    n_samples, d = X.shape
-    weights = np.ones(n_samples) if sample_weight is None else sample_weight
+    d = X.shape[1]
     shrinkage = _checked_shrinkage(prior.shrinkage)
     if prior.mean is None or prior.scale is None:
-        mean, deviations, observed = _weighted_column_moments(X, weights)
-    mean = mean if prior.mean is None else _checked_vector(prior.mean, d, "mean")
+        moments = column_moments(X, sample_weight)
+    mean = moments.mean if prior.mean is None else _checked_vector(prior.mean, d, "mean")
     dof = float(d + 2) if prior.dof is None else _checked_dof(prior.dof, d, covariance_type)
     if prior.scale is None:
-        covariance = _default_covariance(deviations, observed, weights, covariance_type)
+        covariance = _default_covariance(moments, covariance_type)
         scale = (1.0 / n_components) ** (2.0 / d) * covariance
     else:
         scale = _checked_scale(prior.scale, d, covariance_type)
@@ -234,23 +235,60 @@ def log_prior_density(prior, mixture):
     return float(total)
 
 
-def _weighted_column_moments(X, weights):
-    """Weighted column means over observed values, the centred data (0 where missing).
+@dataclass(frozen=True)
+class ColumnMoments:
+    """What the prior's defaults need of the data, over observed values only.
 
     The weights count as frequencies: integer weights give the moments of
     the data with each row repeated that many times.
     """
+
+    mean: np.ndarray  # (d,) weighted column means
+    pair_weight: np.ndarray  # (d, d) weight of the rows observing both features
+    scatter: np.ndarray  # (d, d) weighted sums of products of deviations (0 where missing)
+    total_weight: float
+    all_observed: bool
+
+
+def column_moments(X, sample_weight=None):
+    """The ``ColumnMoments`` of ``X`` (NumPy: in memory; Dask: two reductions)."""
+    if is_dask_collection(X):
+        first = map_reduce(_first_moments, [X, sample_weight], add=_add_each)
+        mean = first[0] / first[1]
+        second = map_reduce(_second_moments, [X, sample_weight], mean, add=_add_each)
+    else:
+        first = _first_moments(X, sample_weight)
+        mean = first[0] / first[1]
+        second = _second_moments(X, sample_weight, mean)
+    pair_weight, scatter = second
+    return ColumnMoments(mean, pair_weight, scatter, float(first[2]), first[3] == 0)
+
+
+def _first_moments(X, weights=None):
+    """Weighted sums of the observed values and of the observations, per
+    feature; the total weight; the number of missing values in weighted rows."""
+    weights = np.ones(X.shape[0]) if weights is None else weights
     observed = ~np.isnan(X)
     filled = np.where(observed, X, 0.0).astype(np.float64)
-    observed_weight = weights @ observed
-    mean = (weights @ filled) / observed_weight
-    deviations = np.where(observed, filled - mean, 0.0)
-    return mean, deviations, observed
+    n_missing = np.count_nonzero(~observed[weights > 0])
+    return weights @ filled, weights @ observed, weights.sum(), n_missing
 
 
-def _default_covariance(deviations, observed, weights, covariance_type):
+def _second_moments(X, weights, mean):
+    """The weight of each pair of observed features, the weighted scatter about ``mean``."""
+    weights = np.ones(X.shape[0]) if weights is None else weights
+    observed = ~np.isnan(X)
+    deviations = np.where(observed, X.astype(np.float64) - mean, 0.0)
+    return (observed.T * weights) @ observed, (deviations.T * weights) @ deviations
+
+
+def _add_each(a, b):
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _default_covariance(moments, covariance_type):
     """The sample covariance (frequency weights, ddof=1) or what mclust takes for it."""
-    pair_weight = (observed.T * weights) @ observed
+    pair_weight = moments.pair_weight
     if np.any(np.diag(pair_weight) <= 1):
         raise ValueError(
             "The default scale of the prior is the sample variance, which needs a total "
@@ -258,15 +296,15 @@ def _default_covariance(deviations, observed, weights, covariance_type):
             "ConjugatePrior(scale=...) or larger sample weights."
         )
     with np.errstate(divide="ignore", invalid="ignore"):
-        covariance = ((deviations.T * weights) @ deviations) / (pair_weight - 1)
+        covariance = moments.scatter / (pair_weight - 1)
     variances = np.diag(covariance).copy()
     if covariance_type in SCALAR_SCALE:
         return float(variances.mean())
-    n_samples, d = deviations.shape
+    d = variances.size
     # With missing values the covariance is pairwise and need not be
     # positive definite: the column variances are what is well defined. On
     # collinear data it is singular (mclust's chol(scale) then fails).
-    if weights.sum() <= d or not observed.all() or not _well_conditioned(covariance):
+    if moments.total_weight <= d or not moments.all_observed or not _well_conditioned(covariance):
         return np.diag(variances)
     return covariance
 

@@ -8,6 +8,7 @@ weight what removing the row fits.
 import numpy as np
 from sklearn.utils import check_array
 
+from ._dask import as_row_array, is_dask_collection
 from ._validation import check_every_feature_observed
 
 
@@ -69,7 +70,7 @@ def weighted_criterion(model, X, sample_weight, name):
     """
     if sample_weight is None:
         return getattr(model, name)(X)
-    log_likelihood = sample_weight @ model.score_samples(X)
+    log_likelihood = float(sample_weight @ model.score_samples(X))
     penalty = np.log(sample_weight.sum()) if name == "bic" else 2.0
     return -2 * log_likelihood + model._n_parameters() * penalty
 
@@ -78,9 +79,13 @@ def weighted_rows(X, sample_weight, n_components):
     """The rows a fit uses, and their weights (None without ``sample_weight``).
 
     A zero weight removes its row, so that the start (k-means) and the
-    prior's data-derived defaults never see it.
+    prior's data-derived defaults never see it. Dask input keeps its rows
+    (selecting them would lose the chunk sizes): a zero weight then counts
+    nothing, and the weights come back as a Dask array chunked like the rows.
     """
     weights = validated_sample_weight(sample_weight, X, n_components)
+    if weights is not None and is_dask_collection(X):
+        return X, as_row_array(weights, X)
     if weights is None or weights.all():
         return X, weights
     kept = weights > 0

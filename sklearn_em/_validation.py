@@ -4,11 +4,17 @@ import numpy as np
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils.validation import validate_data
 
+from . import _dask
 from ._blocks import row_chunks
 
 
 def validate_with_nan(estimator, X, **kwargs):
-    """``validate_data`` that lets NaN through (it is missing data) and explains inf."""
+    """``validate_data`` that lets NaN through (it is missing data) and explains inf.
+
+    A Dask collection stays a lazy Dask array (``_dask.validated``).
+    """
+    if _dask.is_dask_collection(X):
+        return _dask.validated(estimator, X, **kwargs)
     check_numpy_namespace(X)
     X = validate_data(
         estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs
@@ -35,9 +41,13 @@ def check_numpy_namespace(X):
 
 
 def check_every_feature_observed(X):
-    observed = np.zeros(X.shape[1], dtype=bool)
-    for rows in row_chunks(X.shape[0]):
-        observed |= ~np.isnan(X[rows]).all(axis=0)
+    """Refuse features without an observed value (and, for Dask input, infinities)."""
+    if _dask.is_dask_collection(X):
+        observed = _dask.check_fit_data(X)
+    else:
+        observed = np.zeros(X.shape[1], dtype=bool)
+        for rows in row_chunks(X.shape[0]):
+            observed |= ~np.isnan(X[rows]).all(axis=0)
     empty = np.flatnonzero(~observed)
     if empty.size:
         raise ValueError(
@@ -106,7 +116,3 @@ def as_float_array(value, parameter, label, shape):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{parameter} must be finite; it holds NaN or inf.")
     return array
-
-
-def num_samples(X):
-    return len(X) if not hasattr(X, "shape") else X.shape[0]

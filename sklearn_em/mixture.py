@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_features
 
 from ._blocks import Backend, threads_for
+from ._dask import is_dask_collection, persisted_if_it_fits
 from ._fit import EM, Settings, fit
 from ._fitted import FittedMixtureMixin, fitted_state_kept_on_failure
 from ._gaussian import FAMILIES
@@ -308,6 +309,8 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         check_every_feature_observed(X)
         check_enough_samples(X.shape[0], self.n_components)
         X_fit, weights = weighted_rows(X, sample_weight, self.n_components)
+        if is_dask_collection(X):  # read from the source once, not once a pass
+            X_fit, weights = persisted_if_it_fits(X_fit, weights)
         engine = self._fitting_engine(X_fit, weights)
         start = user_start(self, engine.family, X.shape[1])
 

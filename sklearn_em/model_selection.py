@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import single_blas_thread
+from ._dask import is_dask_collection, persisted_if_it_fits
 from ._gaussian import FAMILIES
 from ._sample_weight import validated_sample_weight, weighted_criterion
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
@@ -237,6 +238,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         """
         X = validate_with_nan(self, X, ensure_min_samples=2)
         weights = validated_sample_weight(sample_weight, X, 1)
+        if is_dask_collection(X):  # every candidate reads it: from the cluster's memory
+            (X,) = persisted_if_it_fits(X)
         candidates = [
             (k, covariance_type)
             for covariance_type in self._covariance_types()
