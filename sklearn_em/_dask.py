@@ -35,20 +35,21 @@ def dask_array_module():
     return dask.array
 
 
-def validated(estimator, X, reset, ensure_min_samples=1):
+def validated(estimator, X, reset=True, ensure_min_samples=1, rows_counted=True):
     """``X`` as a lazy 2-D float Dask array of rows, checked as ``validate_data`` checks.
 
     The number of features and their names are checked (or recorded, with
     ``reset``) as for pandas input; DataFrame columns must be numeric. Rows
     may be chunked in any way; chunks along the columns are merged, since
-    every row must sit in one chunk. Values are not read here: infinities
-    are found by ``fit``'s first reduction (``check_fit_data``) or by the
-    chunk that holds them.
+    every row must sit in one chunk. With ``rows_counted`` (what a fit
+    needs), the rows of every chunk must be known: a DataFrame's partitions
+    are counted. Values are not read here: infinities are found by ``fit``'s
+    first reduction (``check_fit_data``) or by the chunk that holds them.
     """
     da = dask_array_module()
     if hasattr(X, "dtypes"):  # a Dask DataFrame: its empty pandas meta holds the columns
         validate_data(estimator, X._meta, skip_check_array=True, reset=reset)
-        X = _dataframe_as_array(X)
+        X = _dataframe_as_array(X, rows_counted)
     else:
         validate_data(estimator, X, skip_check_array=True, reset=reset)
     if not isinstance(X, da.Array):
@@ -61,13 +62,13 @@ def validated(estimator, X, reset, ensure_min_samples=1):
             f"Expected a 2-D Dask array of samples by features, got {X.ndim} dimension(s): "
             "reshape it to (n_samples, n_features)."
         )
-    if any(np.isnan(size) for size in X.chunks[0]):
+    if rows_counted and any(np.isnan(size) for size in X.chunks[0]):
         raise ValueError(
             "The Dask array's chunk sizes along the rows are unknown (NaN), so its rows "
             "cannot be counted: call X.compute_chunk_sizes() first (or, from a DataFrame, "
             "to_dask_array(lengths=True))."
         )
-    if X.shape[0] < ensure_min_samples:
+    if rows_counted and X.shape[0] < ensure_min_samples:
         raise ValueError(
             f"Found array with {X.shape[0]} sample(s) while a minimum of "
             f"{ensure_min_samples} is required."
@@ -84,7 +85,7 @@ def validated(estimator, X, reset, ensure_min_samples=1):
     return X
 
 
-def _dataframe_as_array(frame):
+def _dataframe_as_array(frame, rows_counted):
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     bad = [
@@ -99,7 +100,8 @@ def _dataframe_as_array(frame):
         )
     # float64 turns pandas' nullable NA into NaN; all-float32 frames stay float32.
     float32 = all(np.dtype(getattr(t, "numpy_dtype", t)) == np.float32 for t in frame.dtypes)
-    return frame.astype(np.float32 if float32 else np.float64).to_dask_array(lengths=True)
+    frame = frame.astype(np.float32 if float32 else np.float64)
+    return frame.to_dask_array(lengths=rows_counted or None)
 
 
 def check_fit_data(X):
@@ -127,6 +129,13 @@ def check_finite_chunk(chunk):
             "missing value, but inf is not data: replace it with NaN to treat it as "
             "missing, or with a finite value."
         )
+
+
+def mean_and_count(values):
+    """The mean of a lazy Dask vector and its length, from one reduction."""
+    da = dask_array_module()
+    mean, count = da.compute(values.mean(), da.ones_like(values, dtype=np.int64).sum())
+    return float(mean), int(count)
 
 
 def as_row_array(values, X):

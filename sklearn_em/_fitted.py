@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import is_dask_collection, mean_and_count
 from ._gaussian import Mixture
 from ._pass import most_probable, normalise_log_responsibilities
 from ._validation import validate_with_nan
@@ -63,7 +64,7 @@ class FittedMixtureMixin:
 
     def _engine_and_data(self, X):
         check_is_fitted(self)
-        X = validate_with_nan(self, X, reset=False)
+        X = validate_with_nan(self, X, reset=False, rows_counted=False)
         engine = self._engine()
         return engine, X
 
@@ -76,6 +77,8 @@ class FittedMixtureMixin:
     def _score_and_count(self, X):
         """The mean log-likelihood of ``X`` (one reduction for Dask input), and its rows."""
         log_density = self.score_samples(X)
+        if is_dask_collection(log_density):
+            return mean_and_count(log_density)
         return float(log_density.mean()), log_density.shape[0]
 
     def predict(self, X):

@@ -11,10 +11,12 @@ from ._blocks import row_chunks
 def validate_with_nan(estimator, X, **kwargs):
     """``validate_data`` that lets NaN through (it is missing data) and explains inf.
 
-    A Dask collection stays a lazy Dask array (``_dask.validated``).
+    A Dask collection stays a lazy Dask array (``_dask.validated``); rows
+    that need not be counted (``rows_counted=False``, to score) are not.
     """
+    rows_counted = kwargs.pop("rows_counted", True)
     if _dask.is_dask_collection(X):
-        return _dask.validated(estimator, X, **kwargs)
+        return _dask.validated(estimator, X, rows_counted=rows_counted, **kwargs)
     check_numpy_namespace(X)
     X = validate_data(
         estimator, X, dtype=[np.float64, np.float32], ensure_all_finite=False, **kwargs

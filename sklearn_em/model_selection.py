@@ -411,7 +411,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     def _validated(self, X):
         """``X`` checked against the training features (names and count), as an array."""
         check_is_fitted(self)
-        return validate_with_nan(self, X, reset=False)
+        return validate_with_nan(self, X, reset=False, rows_counted=False)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the best mixture.

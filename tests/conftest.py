@@ -57,3 +57,15 @@ def overlapping():
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real distributed cluster for the Dask tests: two worker processes, one
+    thread each, shared by the whole session (it takes seconds to start)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as client:
+        yield client

@@ -1,0 +1,209 @@
+"""Dask arrays and DataFrames on a real distributed cluster (the ``dask_client`` fixture).
+
+Oracle: the NumPy fit of the same rows from the same start. A pass on Dask
+sums each chunk's statistics in another order, so fits agree to rounding
+(1e-10 relative), whatever the chunking.
+"""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_em import GaussianMixture, GaussianMixtureIC
+
+from .helpers import COVARIANCE_TYPES, FITTED, start_after_one_step
+
+da = pytest.importorskip("dask.array")
+pytest.importorskip("distributed")
+dd = pytest.importorskip("dask.dataframe")
+pd = pytest.importorskip("pandas")
+
+# Uneven chunks: a one-row chunk, and a chunk (rows 150-159) that will hold only NaN.
+CHUNKS = (1, 149, 10, 240, 100)
+
+
+def three_clusters(with_nan, n=500, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 0.0], [0.0, 5.0, 3.0]])
+    X = centres[rng.integers(0, 3, n)] + rng.normal(size=(n, 3))
+    if with_nan:
+        X[rng.random(X.shape) < 0.15] = np.nan
+        X[150:160] = np.nan  # one whole chunk of rows with nothing observed
+    return X
+
+
+def chunked(X, chunks=CHUNKS):
+    return da.from_array(X, chunks=(chunks, X.shape[1]))
+
+
+def assert_same_fit(ours, theirs, rtol=1e-10):
+    for name in FITTED:
+        expected = getattr(theirs, name)
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(getattr(ours, name), expected, rtol=0, atol=rtol * scale)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.lower_bounds_, theirs.lower_bounds_, rtol=rtol)
+
+
+@pytest.mark.parametrize("with_nan", [False, True], ids=["complete", "nan"])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_plain_em_from_one_start_equals_numpy(dask_client, covariance_type, with_nan):
+    X = three_clusters(with_nan)
+    weights, means, _, precisions = start_after_one_step(X, 3, covariance_type)
+    settings = dict(
+        covariance_type=covariance_type,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions,
+        acceleration=None,
+        tol=0.0,
+        max_iter=15,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = GaussianMixture(3, **settings).fit(X)
+        ours = GaussianMixture(3, **settings).fit(chunked(X))
+    assert_same_fit(ours, expected)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"n_init": 2, "init_params": "k-means++"},
+        {"init_params": "random_from_data", "covariance_type": "diag"},
+        {"prior": "conjugate"},
+    ],
+    ids=["defaults", "n_init", "random_from_data", "prior"],
+)
+def test_default_fit_from_a_seed_equals_numpy(dask_client, settings):
+    # Fewer rows than a Dask start samples: the start is the in-memory one.
+    X = three_clusters(with_nan=True)
+    expected = GaussianMixture(3, random_state=0, **settings).fit(X)
+    ours = GaussianMixture(3, random_state=0, **settings).fit(chunked(X))
+    assert_same_fit(ours, expected)
+
+
+def test_sample_weight_equals_numpy(dask_client):
+    X = three_clusters(with_nan=True)
+    weights = np.random.default_rng(1).integers(0, 3, X.shape[0]).astype(float)
+    expected = GaussianMixture(3, random_state=0).fit(X, sample_weight=weights)
+    ours = GaussianMixture(3, random_state=0).fit(chunked(X), sample_weight=weights)
+    assert_same_fit(ours, expected)
+
+
+def test_float32_stays_float32(dask_client):
+    X = three_clusters(with_nan=True).astype(np.float32)
+    expected = GaussianMixture(3, random_state=0).fit(X)
+    ours = GaussianMixture(3, random_state=0).fit(chunked(X))
+    assert ours.means_.dtype == np.float32
+    np.testing.assert_allclose(ours.means_, expected.means_, rtol=1e-5, atol=1e-5)
+    assert ours.predict_proba(chunked(X)).dtype == np.float32
+
+
+def test_warm_start_continues_on_dask(dask_client):
+    X = three_clusters(with_nan=False)
+    settings = dict(random_state=0, acceleration=None, max_iter=2, warm_start=True)
+    expected, ours = GaussianMixture(3, **settings), GaussianMixture(3, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(3):
+            expected.fit(X)
+            ours.fit(chunked(X))
+    assert_same_fit(ours, expected)
+
+
+def test_outputs_are_lazy_and_equal_numpy(dask_client, monkeypatch):
+    X = three_clusters(with_nan=True)
+    model = GaussianMixture(3, random_state=0).fit(X)
+    X_dask = chunked(X)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed while building a lazy output")
+
+    import dask
+
+    with dask.config.set(scheduler=refuse):
+        outputs = {
+            "predict": model.predict(X_dask),
+            "predict_proba": model.predict_proba(X_dask),
+            "score_samples": model.score_samples(X_dask),
+        }
+    for name, lazy in outputs.items():
+        assert isinstance(lazy, da.Array), name
+        assert lazy.chunks[0] == X_dask.chunks[0], name
+        np.testing.assert_allclose(lazy.compute(), getattr(model, name)(X), rtol=1e-12)
+    assert model.score(X_dask) == pytest.approx(model.score(X), rel=1e-12)
+    assert model.bic(X_dask) == pytest.approx(model.bic(X), rel=1e-12)
+    assert model.aic(X_dask) == pytest.approx(model.aic(X), rel=1e-12)
+
+
+def test_dataframes_keep_feature_names(dask_client):
+    X = three_clusters(with_nan=True)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    ours = GaussianMixture(3, random_state=0).fit(dd.from_pandas(frame, npartitions=3))
+    expected = GaussianMixture(3, random_state=0).fit(frame)
+    assert list(ours.feature_names_in_) == ["a", "b", "c"]
+    assert_same_fit(ours, expected)
+    renamed = dd.from_pandas(frame.rename(columns={"a": "z"}), npartitions=2)
+    with pytest.raises(ValueError, match="feature names"):
+        ours.predict(renamed)
+    labels = ours.predict(dd.from_pandas(frame, npartitions=2))
+    np.testing.assert_array_equal(labels.compute(), expected.predict(frame))
+
+
+def test_selection_by_bic_on_dask(dask_client):
+    X = three_clusters(with_nan=False, n=300)
+    settings = dict(n_components=[2, 3, 4], covariance_type=["full", "diag"], random_state=0)
+    expected = GaussianMixtureIC(**settings).fit(X)
+    ours = GaussianMixtureIC(**settings).fit(chunked(X, (100, 100, 100)))
+    assert ours.best_params_ == expected.best_params_
+    np.testing.assert_allclose(ours.criterion_["bic"], expected.criterion_["bic"], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda X: da.from_array(X, chunks=(100, 2)), None),
+        (lambda X: chunked(X)[da.from_array(X[:, 0]) > 0], "compute_chunk_sizes"),
+        (
+            lambda X: dd.from_pandas(
+                pd.DataFrame({"a": X[:, 0], "b": ["x"] * len(X), "c": X[:, 2]}), npartitions=2
+            ),
+            "Column\\(s\\) b",
+        ),
+        (lambda X: chunked(np.where(np.arange(len(X))[:, None] == 7, np.inf, X)), "inf"),
+    ],
+    ids=["chunked-columns", "unknown-rows", "text-column", "infinity"],
+)
+def test_bad_dask_input_says_what_to_do(dask_client, make, message):
+    X = three_clusters(with_nan=False)
+    if message is None:  # chunks along the columns are merged, not refused
+        ours = GaussianMixture(3, random_state=0).fit(make(X))
+        assert_same_fit(ours, GaussianMixture(3, random_state=0).fit(X))
+        return
+    with pytest.raises(ValueError, match=message):
+        GaussianMixture(3, random_state=0).fit(make(X))
+
+
+def test_a_start_drawn_from_a_row_sample_does_not_depend_on_chunks():
+    from sklearn_em._fit import start_rows
+
+    X = three_clusters(with_nan=False, n=1000)
+    samples = [
+        start_rows(chunked(X, chunks), None, np.random.RandomState(0), n_rows=50)[0]
+        for chunks in [(1000,), (1, 499, 500), (300, 300, 400)]
+    ]
+    for sample in samples[1:]:
+        np.testing.assert_array_equal(sample, samples[0])
+    assert samples[0].shape == (50, 3)
+
+
+def test_without_dask_the_error_names_the_extra(monkeypatch):
+    X = chunked(three_clusters(with_nan=False))
+    monkeypatch.setitem(sys.modules, "dask.array", None)
+    with pytest.raises(ImportError, match=r'pip install "sklearn-em\[dask\]"'):
+        GaussianMixture(3).fit(X)
