@@ -25,9 +25,7 @@ from matplotlib.patches import Ellipse
 
 from sklearn_em import GaussianMixture
 
-cluster = LocalCluster(
-    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-)
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
 client = Client(cluster)
 
 n, chunk_rows = 400_000, 50_000

@@ -27,13 +27,14 @@ def refuse_posterior_draws(imputer):
         )
 
 
-def fit(imputer, X, rng, sample_weight=None):
-    """Fit ``imputer``'s attributes on the Dask collection ``X``."""
+def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
+    """Fit ``imputer``'s attributes on the Dask collection ``X``, choosing its
+    mixture on at most ``n_sampled`` rows."""
     refuse_posterior_draws(imputer)
     X_user = X
     X = validate_with_nan(imputer, X, reset=True)
     X, weights = weighted_rows(X, sample_weight, 1)  # weights chunked like the rows
-    sample, sample_weights = sample_rows(X, SAMPLE_ROWS, rng, weights)
+    sample, sample_weights = sample_rows(X, n_sampled, rng, weights)
     imputer._fit(sample, rng, sample_weights)
     # _fit validated the sample, an array: the names and count are the collection's.
     validate_with_nan(imputer, X_user, reset=True, rows_counted=False)
@@ -64,4 +65,5 @@ def _with_nan_for(chunk, marker):
 
 
 def _filled_chunk(chunk, imputer):
-    return imputer._completed(chunk, missing_mask(chunk, imputer.missing_values), None)
+    missing = missing_mask(chunk, imputer.missing_values)
+    return imputer._completed(chunk, missing, imputer.mixture_, None)

@@ -10,7 +10,9 @@ from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from . import _dask_impute
 from ._bootstrap import bootstrap_mixture
+from ._dask import is_dask_collection
 from ._dialect import (
     as_bounds,
     marks_nan,
@@ -278,6 +280,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         """
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
+            if is_dask_collection(X):
+                _dask_impute.fit(self, X, rng, sample_weight)
+                return self
             modelled, weights = self._fit(X, rng, sample_weight)
             if self.sample_posterior and self.mixture_ is not None:
                 bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
@@ -314,6 +319,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         """
         if not isinstance(n_imputations, Integral) or n_imputations < 1:
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
+        if is_dask_collection(X):
+            raise ValueError("fit_transform_multiple needs the rows in memory: X.compute().")
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
             modelled, _ = self._fit(X, rng)
@@ -382,6 +389,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_iter_")
         warn_of_dropped_features(self)
+        if is_dask_collection(X):  # lazy, chunked like X
+            return _dask_impute.transform(self, X)
         if not self.sample_posterior:
             return self._transform(X, self.mixture_, None)
         drawn = self.posterior_mixture_
@@ -390,7 +399,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     def _transform(self, X, mixture, random_state):
         """``X`` filled under ``mixture``: expectations, or draws from ``random_state``."""
-        X, missing = self._validated(X, reset=False)
+        return self._completed(*self._validated(X, reset=False), mixture, random_state)
+
+    def _completed(self, X, missing, mixture, random_state):
+        """A validated ``X`` with its ``missing`` cells filled, as ``_transform``."""
         lower, upper = self._bounds()
         kept = self._kept_features()
         out = with_nan_where_missing(X, missing, kept)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_em import GaussianMixture, GaussianMixtureIC
+from sklearn_em import EMImputer, GaussianMixture, GaussianMixtureIC
 
 from .helpers import COVARIANCE_TYPES, FITTED, start_after_one_step
 
@@ -207,3 +207,60 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.array", None)
     with pytest.raises(ImportError, match=r'pip install "sklearn-em\[dask\]"'):
         GaussianMixture(3).fit(X)
+
+
+def test_imputer_on_dask_equals_numpy_and_keeps_observed_values(dask_client):
+    X = three_clusters(with_nan=True)
+    expected = EMImputer(random_state=0).fit(X)
+    imputer = EMImputer(random_state=0).fit(chunked(X))
+    lazy = imputer.transform(chunked(X))
+    assert isinstance(lazy, da.Array) and lazy.chunks[0] == CHUNKS
+    completed = lazy.compute()
+    observed = ~np.isnan(X)
+    np.testing.assert_array_equal(completed[observed], X[observed])  # bit for bit
+    assert not np.isnan(completed).any()
+    np.testing.assert_allclose(completed, expected.transform(X), rtol=1e-10, atol=1e-10)
+
+
+def test_imputer_continues_on_every_row_after_choosing_on_a_sample(dask_client):
+    from sklearn_em import _dask_impute
+
+    X = three_clusters(with_nan=True, n=1200, seed=2)
+    X_dask = chunked(X, (600, 600))
+    imputer = EMImputer(random_state=0, max_iter=200)
+    _dask_impute.fit(imputer, X_dask, np.random.RandomState(0), n_sampled=300)
+    # The chosen mixture, continued on all the rows, is a fixed point of EM on them:
+    # the in-memory fit of all the rows from it moves nowhere.
+    settings = imputer.mixture_.get_params()
+    in_memory = GaussianMixture(**{**settings, "warm_start": False}).set_params(
+        weights_init=imputer.mixture_.weights_,
+        means_init=imputer.mixture_.means_,
+        precisions_init=imputer.mixture_.precisions_,
+        acceleration=None,
+        max_iter=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        in_memory.fit(X)
+    np.testing.assert_allclose(in_memory.means_, imputer.mixture_.means_, atol=1e-3)
+    assert imputer.mixture_.converged_
+    completed = imputer.transform(X_dask).compute()
+    observed = ~np.isnan(X)
+    np.testing.assert_array_equal(completed[observed], X[observed])
+
+
+def test_imputer_with_a_number_for_missing_on_dask(dask_client):
+    X = three_clusters(with_nan=True)
+    X[150:160] = X[140:150]
+    marked = np.where(np.isnan(X), -1.0, X)
+    expected = EMImputer(missing_values=-1.0, random_state=0).fit_transform(marked)
+    ours = EMImputer(missing_values=-1.0, random_state=0).fit(chunked(marked))
+    np.testing.assert_allclose(ours.transform(chunked(marked)).compute(), expected, rtol=1e-10)
+
+
+def test_imputer_refuses_posterior_draws_on_dask(dask_client):
+    X = chunked(three_clusters(with_nan=True))
+    with pytest.raises(ValueError, match="sample_posterior=True is not supported for Dask"):
+        EMImputer(sample_posterior=True).fit(X)
+    with pytest.raises(ValueError, match="in memory"):
+        EMImputer().fit_transform_multiple(X)
