@@ -141,6 +141,34 @@ def test_outputs_are_lazy_and_equal_numpy(dask_client, monkeypatch):
     assert model.aic(X_dask) == pytest.approx(model.aic(X), rel=1e-12)
 
 
+def test_frames_and_the_imputer_give_lazy_outputs_too(dask_client):
+    import dask
+
+    X = three_clusters(with_nan=True)
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=3)
+    model = GaussianMixture(3, random_state=0).fit(frame)
+    imputer = EMImputer(random_state=0).fit(frame)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed while building a lazy output")
+
+    with dask.config.set(scheduler=refuse):
+        labels = model.predict(frame)
+        completed = imputer.transform(frame)
+    np.testing.assert_array_equal(labels.compute(), model.labels_.compute())
+    assert completed.compute().shape == X.shape
+
+
+def test_pickled_and_loaded_back(dask_client):
+    import pickle
+
+    X = three_clusters(with_nan=True)
+    model = GaussianMixture(3, random_state=0).fit(chunked(X))
+    loaded = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(chunked(X)).compute())
+    np.testing.assert_array_equal(loaded.labels_.compute(), model.labels_.compute())
+
+
 def test_dataframes_keep_feature_names(dask_client):
     X = three_clusters(with_nan=True)
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
@@ -264,3 +292,17 @@ def test_imputer_refuses_posterior_draws_on_dask(dask_client):
         EMImputer(sample_posterior=True).fit(X)
     with pytest.raises(ValueError, match="in memory"):
         EMImputer().fit_transform_multiple(X)
+
+
+def test_nothing_imports_dask_without_a_dask_input():
+    import subprocess
+
+    script = (
+        "import sys, numpy as np; from sklearn_em import EMImputer, GaussianMixture;"
+        "X = np.random.default_rng(0).normal(size=(60, 3)); X[::5, 1] = np.nan;"
+        "GaussianMixture(2).fit(X).predict(X); EMImputer().fit_transform(X);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
