@@ -11,8 +11,8 @@ from ._blocks import row_chunks
 def validate_with_nan(estimator, X, **kwargs):
     """``validate_data`` that lets NaN through (it is missing data) and explains inf.
 
-    A Dask collection stays a lazy Dask array (``_dask.validated``); rows
-    that need not be counted (``rows_counted=False``, to score) are not.
+    A Dask collection stays a lazy Dask array (``_dask.validated``); with
+    ``rows_counted=False`` (to score), its chunks' sizes may stay unknown.
     """
     rows_counted = kwargs.pop("rows_counted", True)
     if _dask.is_dask_collection(X):
