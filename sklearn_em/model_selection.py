@@ -238,6 +238,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         """
         X = validate_with_nan(self, X, ensure_min_samples=2)
         weights = validated_sample_weight(sample_weight, X, 1)
+        source = X
         if is_dask_collection(X):  # every candidate reads it: from the cluster's memory
             (X,) = persisted_if_it_fits(X)
         candidates = [
@@ -274,6 +275,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             "converged": [m.converged_ if m is not None else False for m, _ in results],
             "n_iter": [m.n_iter_ if m is not None else 0 for m, _ in results],
         }
+        if is_dask_collection(X):  # lazy labels that do not keep the persisted data alive
+            self.best_estimator_.labels_ = self.best_estimator_.predict(source)
         self.labels_ = self.best_estimator_.labels_
         self.n_iter_ = self.best_estimator_.n_iter_
         if not self.best_estimator_.converged_ and self.max_iter > 0:

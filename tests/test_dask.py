@@ -190,6 +190,7 @@ def test_selection_by_bic_on_dask(dask_client):
     ours = GaussianMixtureIC(**settings).fit(chunked(X, (100, 100, 100)))
     assert ours.best_params_ == expected.best_params_
     np.testing.assert_allclose(ours.criterion_["bic"], expected.criterion_["bic"], rtol=1e-10)
+    np.testing.assert_array_equal(ours.labels_.compute(), expected.labels_)
 
 
 @pytest.mark.parametrize(
