@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from sklearn_em import GaussianMixture
+from sklearn_em.__main__ import main
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 FITTED = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]
@@ -92,3 +93,42 @@ def dense_covariance(covariance_type, covariances, k, d):
     if covariance_type == "diag":
         return np.diag(covariances[k])
     return covariances[k] * np.eye(d)
+
+
+# -- the command line ----------------------------------------------------
+
+CLUSTER = ["cluster", "--k", "1-4", "--tol", "1e-2"]
+IMPUTE = ["impute", "--tol", "1e-2"]
+
+
+def cli_clusters(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
+    return centers[np.arange(n) % 3] + rng.normal(size=(n, 2))
+
+
+def csv_bytes(X, header="x,y", sep=",", newline="\n", gaps=()):
+    lines = [header] if header is not None else []
+    for i, row in enumerate(X):
+        lines.append(sep.join("" if (i, j) in gaps else f"{v:.4f}" for j, v in enumerate(row)))
+    return (newline.join(lines) + newline).encode()
+
+
+def write_cli_input(tmp_path):
+    """``in.csv`` in ``tmp_path``: three clusters in two columns, two cells missing."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(csv_bytes(cli_clusters(), gaps={(0, 1), (5, 0)}))
+    return path
+
+
+def assert_refused(capsys, argv, tmp_path, data, message):
+    """Run argv; it must fail with exit 2 before reading, leaving only the input as it was."""
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last, last
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before
+    return err

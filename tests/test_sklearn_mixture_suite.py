@@ -47,12 +47,13 @@ GAUSSIAN_MIXTURE_DESELECTED = {
     ),
 }
 
+SKLEARN_IMPORT = "from sklearn.mixture import GaussianMixture\n"
+OUR_IMPORT = "from sklearn_em import GaussianMixture\n"
+
 globals().update(
     load_suite(
         "mixture/tests/test_gaussian_mixture.py",
-        {
-            "from sklearn.mixture import GaussianMixture\n": "from sklearn_em import GaussianMixture\n"
-        },
+        {SKLEARN_IMPORT: OUR_IMPORT},
         GAUSSIAN_MIXTURE_DESELECTED,
     )
 )
