@@ -3,8 +3,8 @@ Fitting a mixture on a Dask cluster
 ===================================
 
 A LocalCluster of two workers (one thread each) holds a lazily generated
-array of 400,000 rows in 8 chunks: three clusters, one of them
-with a tenth of its values missing. ``GaussianMixture.fit`` runs each EM
+array of 400,000 rows in 8 chunks: three clusters, with a tenth of the
+values missing. ``GaussianMixture.fit`` runs each EM
 pass as one reduction of the chunks' statistics on the workers; only the
 statistics come back. ``predict`` returns a lazy array chunked like the
 input, computed here for the 2,000 rows that are plotted. The same

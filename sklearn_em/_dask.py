@@ -47,6 +47,12 @@ def validated(estimator, X, reset=True, ensure_min_samples=1, rows_counted=True)
     first reduction (``check_fit_data``) or by the chunk that holds them.
     """
     da = dask_array_module()
+    if getattr(X, "ndim", 2) != 2:
+        raise ValueError(
+            f"Expected a 2-D Dask array or DataFrame of samples by features, got "
+            f"{getattr(X, 'ndim', '?')} dimension(s): reshape it to (n_samples, n_features) "
+            "(a Series: X.to_frame())."
+        )
     if hasattr(X, "dtypes"):  # a Dask DataFrame: its empty pandas meta holds the columns
         validate_data(estimator, X._meta, skip_check_array=True, reset=reset)
         X = _dataframe_as_array(X, rows_counted)
@@ -57,10 +63,10 @@ def validated(estimator, X, reset=True, ensure_min_samples=1, rows_counted=True)
             f"Expected a Dask array or DataFrame, got {type(X).__name__}: convert it with "
             "dask.array.from_array(X) or pass a NumPy array."
         )
-    if X.ndim != 2:
+    if X.shape[1] < 1:
         raise ValueError(
-            f"Expected a 2-D Dask array of samples by features, got {X.ndim} dimension(s): "
-            "reshape it to (n_samples, n_features)."
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
+            "required."
         )
     if rows_counted and any(np.isnan(size) for size in X.chunks[0]):
         raise ValueError(
@@ -76,6 +82,8 @@ def validated(estimator, X, reset=True, ensure_min_samples=1, rows_counted=True)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     if X.dtype not in (np.float32, np.float64):
+        if np.issubdtype(X.dtype, np.complexfloating):
+            raise ValueError("Complex data not supported: pass the real part (X.real).")
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
             raise ValueError(
                 f"The Dask array holds {X.dtype} values; the mixture needs numbers. "
@@ -104,13 +112,17 @@ def _dataframe_as_array(frame, rows_counted):
     return frame.to_dask_array(lengths=rows_counted or None)
 
 
-def check_fit_data(X):
-    """Refuse infinities and features with no observed value: one reduction.
+def check_fit_data(X, weights=None):
+    """Refuse infinities, and find the features observed at all: one reduction.
 
-    Returns whether each feature holds at least one observed value.
+    Returns whether each feature holds an observed value (in a row of
+    positive weight, with ``weights``: a Dask array chunked like the rows).
     """
     da = dask_array_module()
-    n_inf, observed = da.compute(da.isinf(X).sum(), (~da.isnan(X)).any(axis=0))
+    observed = ~da.isnan(X)
+    if weights is not None:
+        observed = observed & (weights > 0)[:, None]
+    n_inf, observed = da.compute(da.isinf(X).sum(), observed.any(axis=0))
     if n_inf:
         raise ValueError(
             f"Input X contains infinity (inf) in {n_inf} entries. NaN marks a missing "
@@ -135,6 +147,8 @@ def mean_and_count(values):
     """The mean of a lazy Dask vector and its length, from one reduction."""
     da = dask_array_module()
     mean, count = da.compute(values.mean(), da.ones_like(values, dtype=np.int64).sum())
+    if count == 0:
+        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
     return float(mean), int(count)
 
 
@@ -159,28 +173,49 @@ def sample_rows(X, n_rows, random_state, *row_arrays):
     n = X.shape[0]
     arrays = [X, *row_arrays]
     if n > n_rows:
-        rows = np.sort(random_state.choice(n, n_rows, replace=False))
+        # A Generator draws k of n rows without the O(n) permutation of RandomState.choice.
+        generator = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        rows = np.sort(generator.choice(n, n_rows, replace=False))
         arrays = [None if a is None else a[rows] for a in arrays]
     return da.compute(*arrays)
 
 
 def persisted_if_it_fits(*arrays):
-    """``arrays`` persisted on the cluster if together they fit in its share
-    of the workers' memory; otherwise as given, read from their source on
-    every pass. Without a distributed client, nothing is persisted."""
+    """``arrays`` (None, or Dask arrays) persisted on the cluster, smallest
+    first, as long as they fit in its share of the workers' memory; the
+    others as given, read from their source on every pass. Without a
+    distributed client, nothing is persisted."""
     try:
         from distributed import get_client
 
         client = get_client()
     except (ImportError, ValueError):
         return arrays
+    room = PERSIST_SHARE * _cluster_memory(client)
+    kept = list(arrays)
+    for i in sorted(
+        (i for i, a in enumerate(arrays) if a is not None), key=lambda i: arrays[i].nbytes
+    ):
+        if arrays[i].nbytes > room:
+            break
+        room -= arrays[i].nbytes
+        kept[i] = client.persist(arrays[i])
+    return tuple(kept)
+
+
+def _cluster_memory(client):
+    """The workers' memory limits; a worker without one counts its host's memory (once a host)."""
     workers = client.scheduler_info()["workers"].values()
-    memory = sum(worker.get("memory_limit") or 0 for worker in workers)
-    present = [a for a in arrays if a is not None]
-    if sum(a.nbytes for a in present) > PERSIST_SHARE * memory:
-        return arrays
-    persisted = iter(client.persist(present))
-    return tuple(None if a is None else next(persisted) for a in arrays)
+    limited = sum(w["memory_limit"] for w in workers if w.get("memory_limit"))
+    unlimited_hosts = {w["host"] for w in workers if not w.get("memory_limit")}
+    if not unlimited_hosts:
+        return limited
+    host_memory = client.run(lambda: __import__("psutil").virtual_memory().total)
+    by_host = {
+        client.scheduler_info()["workers"][address]["host"]: total
+        for address, total in host_memory.items()
+    }
+    return limited + sum(by_host[host] for host in unlimited_hosts)
 
 
 def map_reduce(function, arrays, *shared, add=operator.add):

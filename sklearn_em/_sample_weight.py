@@ -85,7 +85,10 @@ def weighted_rows(X, sample_weight, n_components):
     """
     weights = validated_sample_weight(sample_weight, X, n_components)
     if weights is not None and is_dask_collection(X):
-        return X, as_row_array(weights, X)
+        weights_by_chunk = as_row_array(weights, X)
+        if not weights.all():
+            check_every_feature_observed(X, weights_by_chunk)
+        return X, weights_by_chunk
     if weights is None or weights.all():
         return X, weights
     kept = weights > 0

@@ -42,10 +42,11 @@ def check_numpy_namespace(X):
         )
 
 
-def check_every_feature_observed(X):
-    """Refuse features without an observed value (and, for Dask input, infinities)."""
+def check_every_feature_observed(X, weights=None):
+    """Refuse features without an observed value (and, for Dask input,
+    infinities); ``weights`` (Dask input): only rows of positive weight count."""
     if _dask.is_dask_collection(X):
-        observed = _dask.check_fit_data(X)
+        observed = _dask.check_fit_data(X, weights)
     else:
         observed = np.zeros(X.shape[1], dtype=bool)
         for rows in row_chunks(X.shape[0]):

@@ -307,3 +307,43 @@ def test_nothing_imports_dask_without_a_dask_input():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_imputer_on_dask_takes_the_data_not_the_sample(dask_client):
+    from sklearn_em import _dask_impute
+
+    X = three_clusters(with_nan=True, n=1200, seed=3)
+    X[:, 2] = np.nan
+    X[1100, 2] = 7.0  # observed once, outside any small sample
+    X[50, 0] = -40.0  # the data's smallest observed value in column 0
+    imputer = EMImputer(random_state=0, add_indicator=True, min_value="observed")
+    _dask_impute.fit(imputer, chunked(X, (600, 600)), np.random.RandomState(0), n_sampled=100)
+    assert not imputer._empty_features.any()  # column 2 is observed, so it is kept
+    assert imputer._observed_range[0][0] == -40.0
+    completed = imputer.transform(chunked(X, (600, 600))).compute()
+    assert completed.shape == (1200, 6)  # every column, and an indicator for each
+    observed = ~np.isnan(X)
+    np.testing.assert_array_equal(completed[:, :3][observed], X[observed])
+    assert not hasattr(imputer.mixture_, "labels_")  # no graph of the data in transforms
+
+
+def test_dask_input_errors_name_the_problem(dask_client):
+    X = three_clusters(with_nan=False)
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=2)
+    with pytest.raises(ValueError, match="2-D"):
+        GaussianMixture(2).fit(frame["a"])
+    with pytest.raises(ValueError, match="Complex"):
+        GaussianMixture(2).fit(chunked(X.astype(complex)))
+    with pytest.raises(ValueError, match="0 feature"):
+        GaussianMixture(2).fit(chunked(X[:, :0]))
+    weights = np.ones(len(X))
+    weights[:5] = 0.0
+    hidden = X.copy()
+    hidden[5:, 2] = np.nan  # column 2 observed only in rows of weight zero
+    with pytest.raises(ValueError, match="Feature\\(s\\) 2 have no observed value"):
+        GaussianMixture(2).fit(chunked(hidden), sample_weight=weights)
+    imputer = EMImputer().fit(chunked(np.where(np.arange(500)[:, None] % 9 == 0, np.nan, X)))
+    with pytest.raises(ValueError, match="inf"):
+        imputer.transform(chunked(np.where(np.arange(500)[:, None] == 3, np.inf, X))).compute()
+    with pytest.raises(ValueError, match="set_output"):
+        imputer.set_output(transform="pandas").transform(chunked(X))
