@@ -64,8 +64,13 @@ class _CovarianceType:
     """Shared pieces; subclasses fill in the covariance-specific parts."""
 
     name = None
-    # What component precisions share, for the missing-value path: see _missing.
-    precision_structure = "full"
+    # Whether every component's precision is diagonal ('diag', 'spherical'):
+    # its Cholesky factor is then a row of square roots, a kernel whitens by
+    # a product and the missing-value path inverts nothing.
+    diagonal = False
+    # Whether one precision serves every component ('tied'): the
+    # missing-value path then inverts each pattern's block once.
+    shared = False
 
     def covariances(self, s2, nk, delta, reg_covar):
         """Covariances from second moments ``s2`` about the centres, the
@@ -93,6 +98,17 @@ class _CovarianceType:
     def log_det_precisions(self, mixture):
         """``log det`` of every component's precision, shape ``(k,)``."""
         raise NotImplementedError
+
+    def precision_factors(self, mixture):
+        """Every component's precision Cholesky factor: ``(k, d, d)`` upper
+        triangles, or ``(k, d)`` diagonals for the diagonal types."""
+        raise NotImplementedError
+
+    def draw(self, mixture, k, count, rng):
+        """``count`` draws from component ``k``, taken from ``rng`` as scikit-learn takes them."""
+        mean = mixture.means[k]
+        covariance = self.component_covariance(mixture.covariances, k, mean.size)
+        return rng.multivariate_normal(mean, covariance, count)
 
     def from_dense_second_moments(self, moments):
         """This type's ``s2`` layout from ``(k, d, d)`` second-moment sums."""
@@ -220,6 +236,9 @@ class Full(_CovarianceType):
     def log_det_precisions(self, mixture):
         return 2 * log_det_cholesky(mixture.precisions_cholesky)
 
+    def precision_factors(self, mixture):
+        return mixture.precisions_cholesky
+
     def trace_precisions(self, mixture):
         return np.sum(mixture.precisions_cholesky**2, axis=(1, 2))
 
@@ -241,7 +260,7 @@ class Full(_CovarianceType):
 
 class Tied(_CovarianceType):
     name = "tied"
-    precision_structure = "shared"
+    shared = True
 
     def covariances(self, s2, nk, delta, reg_covar):
         # s2 pools every component's moments about its own centre; a row
@@ -273,6 +292,10 @@ class Tied(_CovarianceType):
         log_det = 2 * log_det_cholesky(mixture.precisions_cholesky)
         return np.full(mixture.n_components, log_det)
 
+    def precision_factors(self, mixture):
+        U = mixture.precisions_cholesky
+        return np.broadcast_to(U, (mixture.n_components,) + U.shape)
+
     def trace_precisions(self, mixture):
         return np.full(mixture.n_components, np.sum(mixture.precisions_cholesky**2))
 
@@ -295,7 +318,7 @@ class Tied(_CovarianceType):
 class _Independent(_CovarianceType):
     """Shared pieces of 'diag' and 'spherical', whose factors are ``1/sqrt(var)``."""
 
-    precision_structure = "diagonal"
+    diagonal = True
 
     def precisions_cholesky(self, covariances, reg_covar):
         bad = ~(covariances > 0) | ~np.isfinite(covariances)
@@ -313,20 +336,25 @@ class _Independent(_CovarianceType):
     def dense_precisions(self, mixture):
         k, d = mixture.means.shape
         dense = np.zeros((k, d, d))
-        dense[:, np.arange(d), np.arange(d)] = self.diagonal_factors(mixture) ** 2
+        dense[:, np.arange(d), np.arange(d)] = self.precision_factors(mixture) ** 2
         return dense
 
-    def diagonal_factors(self, mixture):
+    def precision_factors(self, mixture):
         """``(k, d)``: the square roots of each component's diagonal precision."""
         k, d = mixture.means.shape
         factors = mixture.precisions_cholesky.reshape(k, -1)
         return np.broadcast_to(factors, (k, d))
 
+    def draw(self, mixture, k, count, rng):
+        scale = np.sqrt(mixture.covariances[k])
+        mean = mixture.means[k]
+        return mean + rng.standard_normal(size=(count, mean.size)) * scale
+
     def log_det_precisions(self, mixture):
-        return 2 * np.log(self.diagonal_factors(mixture)).sum(axis=1)
+        return 2 * np.log(self.precision_factors(mixture)).sum(axis=1)
 
     def trace_precisions(self, mixture):
-        return np.sum(self.diagonal_factors(mixture) ** 2, axis=1)
+        return np.sum(self.precision_factors(mixture) ** 2, axis=1)
 
     def trace_covariances(self, mixture):
         k, d = mixture.means.shape
