@@ -12,7 +12,8 @@ with ``d = s1 / n``; with the centre near the mean, ``d`` is small and the
 subtraction loses nothing the data resolves.
 """
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg
@@ -46,6 +47,10 @@ class Mixture:
     means: np.ndarray
     covariances: np.ndarray
     precisions_cholesky: np.ndarray
+    # The covariances' lower Cholesky factors, as their factorisation left
+    # them ('full', 'tied'; None otherwise): SQUAREM's packing reads them
+    # instead of factorising the covariances again.
+    covariances_cholesky: np.ndarray = field(default=None, compare=False, repr=False)
 
     @property
     def n_components(self):
@@ -118,8 +123,9 @@ class _CovarianceType:
         """The ``d x d`` covariance matrix of component ``k``."""
         raise NotImplementedError
 
-    def to_unconstrained(self, covariances):
-        """A flat vector of real numbers that parameterises the covariances."""
+    def to_unconstrained(self, covariances, cholesky=None):
+        """A flat vector of real numbers that parameterises the covariances
+        (``cholesky``: their lower Cholesky factors, if known)."""
         raise NotImplementedError
 
     def smallest_variance(self, covariances):
@@ -129,13 +135,14 @@ class _CovarianceType:
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
 
+    def factorise(self, covariances, reg_covar):
+        """The precision Cholesky factors, and the covariances' own lower
+        Cholesky factors where they are a step on the way (else None)."""
+        return self.precisions_cholesky(covariances, reg_covar), None
+
     def make_mixture(self, weights, means, covariances, reg_covar):
-        return Mixture(
-            weights=weights,
-            means=means,
-            covariances=covariances,
-            precisions_cholesky=self.precisions_cholesky(covariances, reg_covar),
-        )
+        precisions_cholesky, covariances_cholesky = self.factorise(covariances, reg_covar)
+        return Mixture(weights, means, covariances, precisions_cholesky, covariances_cholesky)
 
     def m_step(self, stats, reg_covar):
         """The mixture that maximises the expected complete-data likelihood."""
@@ -161,6 +168,11 @@ def _lower_cholesky(covariances, reg_covar):
 
 def _precision_cholesky_from_cov(covariances, reg_covar):
     """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack."""
+    return _factorise(covariances, reg_covar)[0]
+
+
+def _factorise(covariances, reg_covar):
+    """``U`` as above and the lower Cholesky factors ``L`` (``U = inv(L)'``)."""
     if not np.all(np.isfinite(covariances)):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
@@ -175,7 +187,7 @@ def _precision_cholesky_from_cov(covariances, reg_covar):
     if not np.all(np.isfinite(inv_chol)):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
-    return np.swapaxes(inv_chol, -1, -2)
+    return np.swapaxes(inv_chol, -1, -2), chol
 
 
 def log_det_cholesky(precisions_cholesky):
@@ -184,20 +196,25 @@ def log_det_cholesky(precisions_cholesky):
     return np.log(diagonals).sum(axis=-1)
 
 
-def _cholesky_to_unconstrained(covariances):
-    chol = np.linalg.cholesky(covariances)
-    d = chol.shape[-1]
+@functools.lru_cache(maxsize=32)
+def _lower_triangle(d):
+    """Rows, columns, flat positions and diagonal mask of a ``d x d`` lower triangle."""
     rows, cols = np.tril_indices(d)
-    theta = chol[..., rows, cols].copy()
-    diagonal = rows == cols
-    theta[..., diagonal] = np.log(theta[..., diagonal])
+    return rows, cols, rows * d + cols, rows == cols
+
+
+def _cholesky_to_unconstrained(covariances, chol=None):
+    chol = np.linalg.cholesky(covariances) if chol is None else chol
+    n_matrices, d = chol.shape[0], chol.shape[-1]
+    _, _, flat, diagonal = _lower_triangle(d)
+    theta = np.take(chol.reshape(n_matrices, d * d), flat, axis=1)
+    theta[:, diagonal] = np.log(theta[:, diagonal])
     return theta.ravel()
 
 
 def _cholesky_from_unconstrained(theta, n_matrices, d):
-    rows, cols = np.tril_indices(d)
+    rows, cols, _, diagonal = _lower_triangle(d)
     theta = theta.reshape(n_matrices, rows.size)
-    diagonal = rows == cols
     chol = np.zeros((n_matrices, d, d))
     chol[:, rows, cols] = theta
     chol[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
@@ -220,6 +237,9 @@ class Full(_CovarianceType):
 
     def precisions_cholesky(self, covariances, reg_covar):
         return _precision_cholesky_from_cov(covariances, reg_covar)
+
+    def factorise(self, covariances, reg_covar):
+        return _factorise(covariances, reg_covar)
 
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
@@ -251,8 +271,8 @@ class Full(_CovarianceType):
     def component_covariance(self, covariances, k, d):
         return covariances[k]
 
-    def to_unconstrained(self, covariances):
-        return _cholesky_to_unconstrained(covariances)
+    def to_unconstrained(self, covariances, cholesky=None):
+        return _cholesky_to_unconstrained(covariances, cholesky)
 
     def from_unconstrained(self, theta, n_components, n_features):
         return _cholesky_from_unconstrained(theta, n_components, n_features)
@@ -274,6 +294,10 @@ class Tied(_CovarianceType):
 
     def precisions_cholesky(self, covariances, reg_covar):
         return _precision_cholesky_from_cov(covariances[None], reg_covar)[0]
+
+    def factorise(self, covariances, reg_covar):
+        precisions_cholesky, cholesky = _factorise(covariances[None], reg_covar)
+        return precisions_cholesky[0], cholesky[0]
 
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ precisions_cholesky.T
@@ -308,8 +332,10 @@ class Tied(_CovarianceType):
     def component_covariance(self, covariances, k, d):
         return covariances
 
-    def to_unconstrained(self, covariances):
-        return _cholesky_to_unconstrained(covariances[None])
+    def to_unconstrained(self, covariances, cholesky=None):
+        return _cholesky_to_unconstrained(
+            covariances[None], None if cholesky is None else cholesky[None]
+        )
 
     def from_unconstrained(self, theta, n_components, n_features):
         return _cholesky_from_unconstrained(theta, 1, n_features)[0]
@@ -360,7 +386,7 @@ class _Independent(_CovarianceType):
         k, d = mixture.means.shape
         return np.broadcast_to(mixture.covariances.reshape(k, -1), (k, d)).sum(axis=1)
 
-    def to_unconstrained(self, covariances):
+    def to_unconstrained(self, covariances, cholesky=None):
         return np.log(covariances).ravel()
 
     def smallest_variance(self, covariances):

@@ -258,7 +258,7 @@ class GaussianFamily:
             [
                 np.log(mixture.weights),
                 mixture.means.ravel(),
-                self.type.to_unconstrained(mixture.covariances),
+                self.type.to_unconstrained(mixture.covariances, mixture.covariances_cholesky),
             ]
         )
 
