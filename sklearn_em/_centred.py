@@ -67,7 +67,7 @@ def prepare(covariance_type, mixture, dtype):
     else:
         factors = np.ascontiguousarray(np.swapaxes(U, 1, 2), dtype=dtype)
         rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
-        unwhiten = _inverses(covariance_type, mixture, rounded, np.dtype(dtype))
+        unwhiten = np.stack([linalg.lapack.dtrtri(u, lower=0)[0] for u in rounded])
         log_det = np.log(np.diagonal(rounded, axis1=1, axis2=2)).sum(axis=1)
     constants = log_weights + log_det - 0.5 * d * LOG_2PI
     return CentredPrepared(
@@ -77,19 +77,6 @@ def prepare(covariance_type, mixture, dtype):
         unwhiten,
         constants.astype(dtype),
     )
-
-
-def _inverses(covariance_type, mixture, factors, dtype):
-    """The inverses of the upper-triangular ``factors`` (as the pass rounded them).
-
-    In float64 the factors are ``U = inv(L)'`` for the covariances' Cholesky
-    factors ``L``: their inverses are the ``L'`` the factorisation kept, to
-    rounding, without a triangular inverse per component.
-    """
-    L = mixture.covariances_cholesky
-    if dtype == np.float64 and L is not None:
-        return np.broadcast_to(np.swapaxes(L, -1, -2), factors.shape)
-    return np.stack([linalg.lapack.dtrtri(u, lower=0)[0] for u in factors])
 
 
 def score(prepared, X):
