@@ -126,17 +126,3 @@ def test_the_cost_model_picks_by_shape():
     # Small k against d: k well-shaped products win; large k: one GEMM does.
     assert kernel_for(64, 2) == "centred"
     assert kernel_for(2, 16) == "design"
-
-
-@pytest.mark.parametrize("covariance_type", ["full", "tied"])
-def test_centred_kernel_without_kept_factors_gives_the_same_step(covariance_type):
-    # In float64 the centred kernel unwhitens by the Cholesky factors the
-    # M-step kept; a mixture without them takes triangular inverses instead.
-    family, mixture, X = _problem(covariance_type)
-    assert mixture.covariances_cholesky is not None
-    (loglik, update), _ = _step(family, mixture, X, "centred")
-    bare = replace(mixture, covariances_cholesky=None)
-    (bare_loglik, bare_update), _ = _step(family, bare, X, "centred")
-    assert bare_loglik == pytest.approx(loglik, rel=1e-13)
-    np.testing.assert_allclose(bare_update.means, update.means, rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(bare_update.covariances, update.covariances, rtol=1e-11, atol=1e-13)
