@@ -59,13 +59,12 @@ def row_bytes(d, k, itemsize):
 def prepare(covariance_type, mixture, dtype):
     k, d = mixture.means.shape
     log_weights = np.log(mixture.weights)
-    if covariance_type.precision_structure == "diagonal":
-        factors = covariance_type.diagonal_factors(mixture).astype(dtype)
+    U = covariance_type.precision_factors(mixture)
+    if covariance_type.diagonal:
+        factors = U.astype(dtype)
         unwhiten = 1.0 / factors.astype(np.float64)
         log_det = np.log(factors.astype(np.float64)).sum(axis=1)
     else:
-        U = mixture.precisions_cholesky
-        U = np.broadcast_to(U, (k, d, d)) if U.ndim == 2 else U
         factors = np.ascontiguousarray(np.swapaxes(U, 1, 2), dtype=dtype)
         rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
         unwhiten = np.stack([linalg.lapack.dtrtri(u, lower=0)[0] for u in rounded])

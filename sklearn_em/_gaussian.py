@@ -12,7 +12,8 @@ with ``d = s1 / n``; with the centre near the mean, ``d`` is small and the
 subtraction loses nothing the data resolves.
 """
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg
@@ -46,6 +47,10 @@ class Mixture:
     means: np.ndarray
     covariances: np.ndarray
     precisions_cholesky: np.ndarray
+    # The covariances' lower Cholesky factors, as their factorisation left
+    # them ('full', 'tied'; None otherwise): SQUAREM's packing reads them
+    # instead of factorising the covariances again.
+    covariances_cholesky: np.ndarray = field(default=None, compare=False, repr=False)
 
     @property
     def n_components(self):
@@ -64,8 +69,13 @@ class _CovarianceType:
     """Shared pieces; subclasses fill in the covariance-specific parts."""
 
     name = None
-    # What component precisions share, for the missing-value path: see _missing.
-    precision_structure = "full"
+    # Whether every component's precision is diagonal ('diag', 'spherical'):
+    # its Cholesky factor is then a row of square roots, a kernel whitens by
+    # a product and the missing-value path inverts nothing.
+    diagonal = False
+    # Whether one precision serves every component ('tied'): the
+    # missing-value path then inverts each pattern's block once.
+    shared = False
 
     def covariances(self, s2, nk, delta, reg_covar):
         """Covariances from second moments ``s2`` about the centres, the
@@ -94,6 +104,17 @@ class _CovarianceType:
         """``log det`` of every component's precision, shape ``(k,)``."""
         raise NotImplementedError
 
+    def precision_factors(self, mixture):
+        """Every component's precision Cholesky factor: ``(k, d, d)`` upper
+        triangles, or ``(k, d)`` diagonals for the diagonal types."""
+        raise NotImplementedError
+
+    def draw(self, mixture, k, count, rng):
+        """``count`` draws from component ``k``, taken from ``rng`` as scikit-learn takes them."""
+        mean = mixture.means[k]
+        covariance = self.component_covariance(mixture.covariances, k, mean.size)
+        return rng.multivariate_normal(mean, covariance, count)
+
     def from_dense_second_moments(self, moments):
         """This type's ``s2`` layout from ``(k, d, d)`` second-moment sums."""
         raise NotImplementedError
@@ -102,8 +123,9 @@ class _CovarianceType:
         """The ``d x d`` covariance matrix of component ``k``."""
         raise NotImplementedError
 
-    def to_unconstrained(self, covariances):
-        """A flat vector of real numbers that parameterises the covariances."""
+    def to_unconstrained(self, covariances, cholesky=None):
+        """A flat vector of real numbers that parameterises the covariances
+        (``cholesky``: their lower Cholesky factors, if known)."""
         raise NotImplementedError
 
     def smallest_variance(self, covariances):
@@ -113,13 +135,14 @@ class _CovarianceType:
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
 
+    def factorise(self, covariances, reg_covar):
+        """The precision Cholesky factors, and the covariances' own lower
+        Cholesky factors where they are a step on the way (else None)."""
+        return self.precisions_cholesky(covariances, reg_covar), None
+
     def make_mixture(self, weights, means, covariances, reg_covar):
-        return Mixture(
-            weights=weights,
-            means=means,
-            covariances=covariances,
-            precisions_cholesky=self.precisions_cholesky(covariances, reg_covar),
-        )
+        precisions_cholesky, covariances_cholesky = self.factorise(covariances, reg_covar)
+        return Mixture(weights, means, covariances, precisions_cholesky, covariances_cholesky)
 
     def m_step(self, stats, reg_covar):
         """The mixture that maximises the expected complete-data likelihood."""
@@ -145,6 +168,11 @@ def _lower_cholesky(covariances, reg_covar):
 
 def _precision_cholesky_from_cov(covariances, reg_covar):
     """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack."""
+    return _factorise(covariances, reg_covar)[0]
+
+
+def _factorise(covariances, reg_covar):
+    """``U`` as above and the lower Cholesky factors ``L`` (``U = inv(L)'``)."""
     if not np.all(np.isfinite(covariances)):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
@@ -159,7 +187,7 @@ def _precision_cholesky_from_cov(covariances, reg_covar):
     if not np.all(np.isfinite(inv_chol)):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
-    return np.swapaxes(inv_chol, -1, -2)
+    return np.swapaxes(inv_chol, -1, -2), chol
 
 
 def log_det_cholesky(precisions_cholesky):
@@ -168,20 +196,25 @@ def log_det_cholesky(precisions_cholesky):
     return np.log(diagonals).sum(axis=-1)
 
 
-def _cholesky_to_unconstrained(covariances):
-    chol = np.linalg.cholesky(covariances)
-    d = chol.shape[-1]
+@functools.lru_cache(maxsize=32)
+def _lower_triangle(d):
+    """Rows, columns, flat positions and diagonal mask of a ``d x d`` lower triangle."""
     rows, cols = np.tril_indices(d)
-    theta = chol[..., rows, cols].copy()
-    diagonal = rows == cols
-    theta[..., diagonal] = np.log(theta[..., diagonal])
+    return rows, cols, rows * d + cols, rows == cols
+
+
+def _cholesky_to_unconstrained(covariances, chol=None):
+    chol = np.linalg.cholesky(covariances) if chol is None else chol
+    n_matrices, d = chol.shape[0], chol.shape[-1]
+    _, _, flat, diagonal = _lower_triangle(d)
+    theta = np.take(chol.reshape(n_matrices, d * d), flat, axis=1)
+    theta[:, diagonal] = np.log(theta[:, diagonal])
     return theta.ravel()
 
 
 def _cholesky_from_unconstrained(theta, n_matrices, d):
-    rows, cols = np.tril_indices(d)
+    rows, cols, _, diagonal = _lower_triangle(d)
     theta = theta.reshape(n_matrices, rows.size)
-    diagonal = rows == cols
     chol = np.zeros((n_matrices, d, d))
     chol[:, rows, cols] = theta
     chol[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
@@ -205,6 +238,9 @@ class Full(_CovarianceType):
     def precisions_cholesky(self, covariances, reg_covar):
         return _precision_cholesky_from_cov(covariances, reg_covar)
 
+    def factorise(self, covariances, reg_covar):
+        return _factorise(covariances, reg_covar)
+
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
 
@@ -220,6 +256,9 @@ class Full(_CovarianceType):
     def log_det_precisions(self, mixture):
         return 2 * log_det_cholesky(mixture.precisions_cholesky)
 
+    def precision_factors(self, mixture):
+        return mixture.precisions_cholesky
+
     def trace_precisions(self, mixture):
         return np.sum(mixture.precisions_cholesky**2, axis=(1, 2))
 
@@ -232,8 +271,8 @@ class Full(_CovarianceType):
     def component_covariance(self, covariances, k, d):
         return covariances[k]
 
-    def to_unconstrained(self, covariances):
-        return _cholesky_to_unconstrained(covariances)
+    def to_unconstrained(self, covariances, cholesky=None):
+        return _cholesky_to_unconstrained(covariances, cholesky)
 
     def from_unconstrained(self, theta, n_components, n_features):
         return _cholesky_from_unconstrained(theta, n_components, n_features)
@@ -241,7 +280,7 @@ class Full(_CovarianceType):
 
 class Tied(_CovarianceType):
     name = "tied"
-    precision_structure = "shared"
+    shared = True
 
     def covariances(self, s2, nk, delta, reg_covar):
         # s2 pools every component's moments about its own centre; a row
@@ -255,6 +294,10 @@ class Tied(_CovarianceType):
 
     def precisions_cholesky(self, covariances, reg_covar):
         return _precision_cholesky_from_cov(covariances[None], reg_covar)[0]
+
+    def factorise(self, covariances, reg_covar):
+        precisions_cholesky, cholesky = _factorise(covariances[None], reg_covar)
+        return precisions_cholesky[0], cholesky[0]
 
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ precisions_cholesky.T
@@ -273,6 +316,10 @@ class Tied(_CovarianceType):
         log_det = 2 * log_det_cholesky(mixture.precisions_cholesky)
         return np.full(mixture.n_components, log_det)
 
+    def precision_factors(self, mixture):
+        U = mixture.precisions_cholesky
+        return np.broadcast_to(U, (mixture.n_components,) + U.shape)
+
     def trace_precisions(self, mixture):
         return np.full(mixture.n_components, np.sum(mixture.precisions_cholesky**2))
 
@@ -285,8 +332,10 @@ class Tied(_CovarianceType):
     def component_covariance(self, covariances, k, d):
         return covariances
 
-    def to_unconstrained(self, covariances):
-        return _cholesky_to_unconstrained(covariances[None])
+    def to_unconstrained(self, covariances, cholesky=None):
+        return _cholesky_to_unconstrained(
+            covariances[None], None if cholesky is None else cholesky[None]
+        )
 
     def from_unconstrained(self, theta, n_components, n_features):
         return _cholesky_from_unconstrained(theta, 1, n_features)[0]
@@ -295,7 +344,7 @@ class Tied(_CovarianceType):
 class _Independent(_CovarianceType):
     """Shared pieces of 'diag' and 'spherical', whose factors are ``1/sqrt(var)``."""
 
-    precision_structure = "diagonal"
+    diagonal = True
 
     def precisions_cholesky(self, covariances, reg_covar):
         bad = ~(covariances > 0) | ~np.isfinite(covariances)
@@ -313,26 +362,31 @@ class _Independent(_CovarianceType):
     def dense_precisions(self, mixture):
         k, d = mixture.means.shape
         dense = np.zeros((k, d, d))
-        dense[:, np.arange(d), np.arange(d)] = self.diagonal_factors(mixture) ** 2
+        dense[:, np.arange(d), np.arange(d)] = self.precision_factors(mixture) ** 2
         return dense
 
-    def diagonal_factors(self, mixture):
+    def precision_factors(self, mixture):
         """``(k, d)``: the square roots of each component's diagonal precision."""
         k, d = mixture.means.shape
         factors = mixture.precisions_cholesky.reshape(k, -1)
         return np.broadcast_to(factors, (k, d))
 
+    def draw(self, mixture, k, count, rng):
+        scale = np.sqrt(mixture.covariances[k])
+        mean = mixture.means[k]
+        return mean + rng.standard_normal(size=(count, mean.size)) * scale
+
     def log_det_precisions(self, mixture):
-        return 2 * np.log(self.diagonal_factors(mixture)).sum(axis=1)
+        return 2 * np.log(self.precision_factors(mixture)).sum(axis=1)
 
     def trace_precisions(self, mixture):
-        return np.sum(self.diagonal_factors(mixture) ** 2, axis=1)
+        return np.sum(self.precision_factors(mixture) ** 2, axis=1)
 
     def trace_covariances(self, mixture):
         k, d = mixture.means.shape
         return np.broadcast_to(mixture.covariances.reshape(k, -1), (k, d)).sum(axis=1)
 
-    def to_unconstrained(self, covariances):
+    def to_unconstrained(self, covariances, cholesky=None):
         return np.log(covariances).ravel()
 
     def smallest_variance(self, covariances):

@@ -175,7 +175,7 @@ class GaussianFamily:
             part = positions[start : start + step]
             Xc = block[part].astype(np.float64) - prepared.shift
             layout = None
-            if cache is not None and self.type.precision_structure != "diagonal":
+            if cache is not None and not self.type.diagonal:
                 layout = cache.layout((key, start), np.isnan(Xc), self.tuning)
             yield part, self._conditionals(prepared, Xc, layout)
 
@@ -188,7 +188,7 @@ class GaussianFamily:
                     prepared.precisions,
                     prepared.log_det_precisions,
                     prepared.log_weights,
-                    self.type.precision_structure,
+                    _missing_structure(self.type),
                     layout,
                     self.tuning,
                 )
@@ -258,7 +258,7 @@ class GaussianFamily:
             [
                 np.log(mixture.weights),
                 mixture.means.ravel(),
-                self.type.to_unconstrained(mixture.covariances),
+                self.type.to_unconstrained(mixture.covariances, mixture.covariances_cholesky),
             ]
         )
 
@@ -292,7 +292,7 @@ class GaussianFamily:
 
         ``label`` names them in the error, as scikit-learn does ('full precision').
         """
-        structured = self.type.precision_structure != "diagonal"
+        structured = not self.type.diagonal
         requirement = "symmetric, positive-definite" if structured else "positive"
         problem = ValueError(f"'{label}' should be {requirement}: check precisions_init.")
         if structured and not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
@@ -308,15 +308,15 @@ class GaussianFamily:
         """Draws grouped by component, taken from ``rng`` as scikit-learn takes them."""
         counts = rng.multinomial(n_samples, mixture.weights)
         labels = np.repeat(np.arange(mixture.n_components), counts)
-        parts = []
-        for k, (mean, count) in enumerate(zip(mixture.means, counts, strict=True)):
-            if self.type.precision_structure == "diagonal":
-                scale = np.sqrt(mixture.covariances[k])
-                parts.append(mean + rng.standard_normal(size=(int(count), mean.size)) * scale)
-            else:
-                covariance = self.type.component_covariance(mixture.covariances, k, mean.size)
-                parts.append(rng.multivariate_normal(mean, covariance, int(count)))
+        parts = [self.type.draw(mixture, k, int(count), rng) for k, count in enumerate(counts)]
         return np.vstack(parts), labels
+
+
+def _missing_structure(covariance_type):
+    """``_missing.conditionals``' name for what the components' precisions share."""
+    if covariance_type.diagonal:
+        return "diagonal"
+    return "shared" if covariance_type.shared else "full"
 
 
 def _weighted_sum(row_logliks, weights):

@@ -43,7 +43,7 @@ def errors(covariance_type, mixture):
     """Estimates (in units of the dtype's eps) of each kernel's relative error
     on a variance, and the largest square each kernel forms."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if covariance_type.precision_structure == "diagonal":
+        if covariance_type.diagonal:
             return _diagonal_errors(covariance_type, mixture)
         trace_p, trace_s, offsets = _traces(covariance_type, mixture)
         # Moments about one shift round at eps |x - c|^2; a direction's
@@ -61,7 +61,7 @@ def errors(covariance_type, mixture):
 def _diagonal_errors(covariance_type, mixture):
     # Coordinates do not mix: each variance rounds against its own offset
     # (from the shift, or from zero), and whitening is one product an entry.
-    variances = 1.0 / covariance_type.diagonal_factors(mixture) ** 2
+    variances = 1.0 / covariance_type.precision_factors(mixture) ** 2
     from_shift = (mixture.means - mixture.centre()) ** 2
     from_zero = mixture.means**2
     return {
@@ -121,6 +121,7 @@ def choose(covariance_type, mixture, dtype, n_rows, n_threads=1, kernel=None):
 @functools.lru_cache(maxsize=256)
 def _fastest(candidates, name, n_rows, d, k, dtype, n_threads):
     """The kernel the cost model ranks first: a function of shapes alone."""
+
     def seconds(kernel):
         return _cost.seconds(kernel, name, n_rows, d, k, dtype, n_threads)
 

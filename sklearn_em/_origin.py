@@ -35,7 +35,7 @@ def row_bytes(d, k, itemsize):
 
 
 def prepare(covariance_type, mixture, dtype):
-    factors = covariance_type.diagonal_factors(mixture)
+    factors = covariance_type.precision_factors(mixture)
     p = factors**2
     d = mixture.n_features
     constants = (

@@ -77,3 +77,42 @@ def test_singular_covariance_names_the_component(covariance_type):
     covariances[1] = 0.0
     with pytest.raises(SingularCovarianceError, match=r"component\(s\) 1 .*reg_covar"):
         family.precisions_cholesky(covariances, 0.0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_a_mixture_keeps_the_factors_of_its_own_covariances(covariance_type):
+    # SQUAREM's packing reads the kept factors instead of factorising again:
+    # they must be the covariances' Cholesky factors, and pack the same.
+    rng = np.random.default_rng(3)
+    family = GaussianFamily(covariance_type, 1e-6)
+    covariances = random_covariances(covariance_type, 3, 4, rng)
+    mixture = family.from_parts(np.full(3, 1 / 3), rng.normal(size=(3, 4)), covariances)
+    L = mixture.covariances_cholesky
+    if family.type.diagonal:
+        assert L is None
+    else:
+        np.testing.assert_allclose(L @ np.swapaxes(L, -1, -2), covariances, rtol=1e-12)
+        np.testing.assert_array_equal(np.triu(L, 1), 0.0)
+    np.testing.assert_array_equal(
+        family.type.to_unconstrained(covariances, L), family.type.to_unconstrained(covariances)
+    )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_precision_factors_rebuild_every_components_precision(covariance_type):
+    rng = np.random.default_rng(4)
+    family = GaussianFamily(covariance_type, 0.0)
+    covariances = random_covariances(covariance_type, 3, 4, rng)
+    mixture = family.from_parts(np.full(3, 1 / 3), rng.normal(size=(3, 4)), covariances)
+    factors = family.type.precision_factors(mixture)
+    if family.type.diagonal:
+        assert factors.shape == (3, 4)
+        rebuilt = np.stack([np.diag(f**2) for f in factors])
+    else:
+        assert factors.shape == (3, 4, 4)
+        rebuilt = factors @ np.swapaxes(factors, 1, 2)
+    expected = np.stack(
+        [np.linalg.inv(dense_covariance(covariance_type, covariances, j, 4)) for j in range(3)]
+    )
+    np.testing.assert_allclose(rebuilt, expected, rtol=1e-10)
+    assert family.type.shared == (covariance_type == "tied")
