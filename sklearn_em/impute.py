@@ -344,7 +344,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         modelled = ~self._empty_features
         X = with_nan_where_missing(X, missing, modelled)
         if modelled.any():
-            candidates = candidate_settings(self.n_components, self.covariance_type, X.shape[0])
+            candidates = candidate_settings(
+                self.n_components, self.covariance_type, X.shape[0], self.prior
+            )
             lower, upper = self._bounds()
             self.mixture_, self.candidate_scores_ = choose_mixture(
                 X,
