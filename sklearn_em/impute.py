@@ -13,6 +13,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from ._bootstrap import bootstrap_mixture
 from ._dialect import (
     as_bounds,
+    fill_empty_features,
     marks_nan,
     missing_mask,
     observed_range,
@@ -45,14 +46,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
     n_components : int or 'auto', default='auto'
         The number of mixture components. 'auto' chooses it, with the
         covariance type, by overimputation: 10% of the observed cells are
-        hidden, each candidate mixture is fitted to what is left and imputes
-        them back, and the candidate with the smallest error (RMSE in each
-        column's standard deviations) is refitted to all the data, starting
-        from its fit to the rest. With both 'auto' the candidates are one
-        full Gaussian (the classic EM imputer), two full or tied components
-        and three tied ones; a candidate needs 20 rows per component, and
-        with fewer than 30 cells to hide, one full Gaussian is used
-        unscored. ``candidate_scores_`` lists every candidate's score.
+        hidden and each candidate imputes them back (RMSE in each column's
+        standard deviations). Chosen models have their covariances shrunk
+        towards the column variances (weight 0.02 or 0.1, screened with one
+        Gaussian fitted to the rest); then one full Gaussian (the classic EM
+        imputer) and three tied components are fitted to all the data and
+        the one whose re-imputations land closest is kept. A candidate needs
+        20 rows per component; with fewer than 30 cells to hide, the first
+        is used unscored. ``candidate_scores_`` lists every fit's score.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of a missing value, as in scikit-learn's imputers.
@@ -113,11 +114,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
             default=np.inf
         The largest value an imputation may take; as ``min_value``.
         ``min_value='observed', max_value='observed'`` keeps every imputation
-        within the range of its feature's observed values: on data whose
-        rare extreme values a Gaussian extrapolates badly (standardised
-        digits) it cut the RMSE by a third; where the missing values lie
-        beyond the observed ones (MAR) it can cost a little (see
-        ``benchmarks/README.md``).
+        within its feature's observed range: it helps where rare extreme
+        values make a Gaussian extrapolate, and can cost where the missing
+        values lie beyond the observed ones (see ``benchmarks/README.md``).
 
     add_indicator : bool, default=False
         If True, append a :class:`~sklearn.impute.MissingIndicator` of the
@@ -134,7 +133,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     prior : {'conjugate'}, ConjugatePrior or None, default=None
         Passed to every mixture fitted: MAP EM under mclust's conjugate
-        prior (see :class:`~sklearn_em.GaussianMixture`).
+        prior (see :class:`~sklearn_em.GaussianMixture`), in place of the
+        shrinkage of models chosen by 'auto'.
 
     Attributes
     ----------
@@ -160,10 +160,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The covariance type of ``mixture_`` (chosen, or as given).
 
     candidate_scores_ : dict of str to list
-        One entry per candidate tried, in order: ``n_components``,
-        ``covariance_type``, ``overimputation_rmse`` (NaN when only one
-        candidate was fitted, unscored; inf for a candidate whose fit
-        collapsed to a singular covariance) and ``fit_time`` in seconds.
+        One entry per fit, in order: ``n_components``, ``covariance_type``,
+        ``covariance_shrinkage`` (0: unshrunk), ``fitted_to`` ('rest' for the
+        screening fits, 'all'), ``overimputation_rmse`` (NaN when unscored,
+        inf for a collapsed fit) and ``fit_time`` in seconds.
         ``pandas.DataFrame(imputer.candidate_scores_)`` shows it as a table.
 
     n_features_in_ : int
@@ -402,11 +402,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             columns = out if modelled.all() else out[:, modelled]
             fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
             out[:, modelled] = columns
-        if not modelled.all():
-            # Features empty at fit have nothing to condition on: 0, within bounds.
-            empty = out[:, ~modelled]
-            fill = np.clip(0.0, lower[~modelled], upper[~modelled])
-            out[:, ~modelled] = np.where(np.isnan(empty), fill, empty)
+        fill_empty_features(out, ~modelled, lower, upper)
         if self.indicator_ is not None:
             out = np.hstack([out, self.indicator_.transform(X).astype(out.dtype)])
         return out
