@@ -28,6 +28,12 @@ from ._sample_weight import validated_sample_weight
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 _MAX_SEED = np.iinfo(np.int32).max
+_BOUND_CONSTRAINT = [
+    None,
+    Interval(Real, None, None, closed="both"),
+    "array-like",
+    StrOptions({"observed"}),
+]
 
 
 class EMImputer(TransformerMixin, BaseEstimator):
@@ -140,8 +146,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
     ----------
     mixture_ : GaussianMixture
         The mixture fitted by EM to the non-empty features (the maximum
-        likelihood estimate, or with ``prior`` the MAP one), or None when
-        every feature is empty. The expectations are taken under it.
+        likelihood estimate, or the MAP one under ``prior`` or the shrinkage
+        'auto' chose), or None when every feature is empty. The
+        expectations are taken under it.
 
     posterior_mixture_ : GaussianMixture or None
         With ``sample_posterior``, one draw of the parameters: the mixture
@@ -200,18 +207,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         "covariance_type": [StrOptions(set(FAMILIES) | {"auto"})],
         "missing_values": [MissingValues(numeric_only=True)],
         "sample_posterior": ["boolean"],
-        "min_value": [
-            None,
-            Interval(Real, None, None, closed="both"),
-            "array-like",
-            StrOptions({"observed"}),
-        ],
-        "max_value": [
-            None,
-            Interval(Real, None, None, closed="both"),
-            "array-like",
-            StrOptions({"observed"}),
-        ],
+        "min_value": _BOUND_CONSTRAINT,
+        "max_value": _BOUND_CONSTRAINT,
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
     }
@@ -289,7 +286,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform_multiple(self, X, n_imputations=5):
+    def fit_transform_multiple(self, X, n_imputations=5, sample_weight=None):
         """Fit, then make ``n_imputations`` completed copies of ``X`` (proper multiple imputation).
 
         Each copy draws the parameters anew, by EM on a bootstrap resample
@@ -306,6 +303,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         n_imputations : int, default=5
             The number of completed copies.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in :meth:`fit`; each resample draws rows in
+            proportion to them.
+
         Returns
         -------
         imputations : list of ndarray of shape (n_samples, n_features_out)
@@ -316,14 +317,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
-            modelled, _ = self._fit(X, rng)
+            modelled, weights = self._fit(X, rng, sample_weight)
         warn_of_dropped_features(self)
         imputations = []
         for _ in range(n_imputations):
             bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
             mixture = self.mixture_
             if mixture is not None:
-                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng)
+                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, weights)
             completed = self._transform(X, mixture, draw_rng)
             imputations.append(_wrap_data_with_container("transform", completed, X, self))
         return imputations

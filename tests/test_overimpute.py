@@ -160,7 +160,11 @@ def test_fixed_settings_narrow_the_candidates(settings, expected, shrunk):
     imputer = EMImputer(**settings, random_state=0).fit(X)
     table = imputer.candidate_scores_
     forms = [fitted_to == "all" for fitted_to in table["fitted_to"]]
-    chosen = [(k, kind) for k, kind, f in zip(table["n_components"], table["covariance_type"], forms, strict=True) if f]
+    chosen = [
+        (k, kind)
+        for k, kind, f in zip(table["n_components"], table["covariance_type"], forms, strict=True)
+        if f
+    ]
     assert chosen == expected
     assert (not all(forms)) == shrunk
     # Both fixed: that model alone, unscored and unshrunk (or with the imputer's own prior).
