@@ -111,7 +111,8 @@ def shrinkage_prior(X, shrinkage, sample_weight=None):
     weights = np.ones(n_samples) if sample_weight is None else sample_weight
     observed = ~np.isnan(X)
     filled = np.where(observed, X, 0.0).astype(np.float64)
-    total = weights @ observed
+    # A column observed in zero-weight rows only has no variance to shrink to.
+    total = np.maximum(weights @ observed, np.finfo(np.float64).tiny)
     mean = (weights @ filled) / total
     variances = (weights @ np.where(observed, (filled - mean) ** 2, 0.0)) / total
     # A constant column still needs a positive scale; its own tiny variance would do.
