@@ -96,3 +96,14 @@ def warn_of_dropped_features(imputer):
         UserWarning,
         stacklevel=4,  # past the public method and scikit-learn's wrapper of it
     )
+
+
+def fill_empty_features(out, empty, lower, upper):
+    """Fill, in place, the missing cells of the columns ``empty`` of ``out`` with 0 within bounds.
+
+    Features with no observed value at fit have nothing to condition on.
+    """
+    if empty.any():
+        cells = out[:, empty]
+        fill = np.clip(0.0, lower[empty], upper[empty])
+        out[:, empty] = np.where(np.isnan(cells), fill, cells)

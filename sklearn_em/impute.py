@@ -15,6 +15,7 @@ from ._bootstrap import bootstrap_mixture
 from ._dask import is_dask_collection
 from ._dialect import (
     as_bounds,
+    fill_empty_features,
     marks_nan,
     missing_mask,
     observed_range,
@@ -29,6 +30,12 @@ from ._sample_weight import validated_sample_weight
 from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
 
 _MAX_SEED = np.iinfo(np.int32).max
+_BOUND_CONSTRAINT = [
+    None,
+    Interval(Real, None, None, closed="both"),
+    "array-like",
+    StrOptions({"observed"}),
+]
 
 
 class EMImputer(TransformerMixin, BaseEstimator):
@@ -47,14 +54,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
     n_components : int or 'auto', default='auto'
         The number of mixture components. 'auto' chooses it, with the
         covariance type, by overimputation: 10% of the observed cells are
-        hidden, each candidate mixture is fitted to what is left and imputes
-        them back, and the candidate with the smallest error (RMSE in each
-        column's standard deviations) is refitted to all the data, starting
-        from its fit to the rest. With both 'auto' the candidates are one
-        full Gaussian (the classic EM imputer), two full or tied components
-        and three tied ones; a candidate needs 20 rows per component, and
-        with fewer than 30 cells to hide, one full Gaussian is used
-        unscored. ``candidate_scores_`` lists every candidate's score.
+        hidden and each candidate imputes them back (RMSE in each column's
+        standard deviations). Chosen models have their covariances shrunk
+        towards the column variances (weight 0.02 or 0.1, screened with one
+        Gaussian fitted to the rest); then one full Gaussian (the classic EM
+        imputer) and three tied components are fitted to all the data and
+        the one whose re-imputations land closest is kept. A candidate needs
+        20 rows per component; with fewer than 30 cells to hide, the first
+        is used unscored. ``candidate_scores_`` lists every fit's score.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of a missing value, as in scikit-learn's imputers.
@@ -115,11 +122,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
             default=np.inf
         The largest value an imputation may take; as ``min_value``.
         ``min_value='observed', max_value='observed'`` keeps every imputation
-        within the range of its feature's observed values: on data whose
-        rare extreme values a Gaussian extrapolates badly (standardised
-        digits) it cut the RMSE by a third; where the missing values lie
-        beyond the observed ones (MAR) it can cost a little (see
-        ``benchmarks/README.md``).
+        within its feature's observed range: it helps where rare extreme
+        values make a Gaussian extrapolate, and can cost where the missing
+        values lie beyond the observed ones (see ``benchmarks/README.md``).
 
     add_indicator : bool, default=False
         If True, append a :class:`~sklearn.impute.MissingIndicator` of the
@@ -136,14 +141,16 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     prior : {'conjugate'}, ConjugatePrior or None, default=None
         Passed to every mixture fitted: MAP EM under mclust's conjugate
-        prior (see :class:`~sklearn_em.GaussianMixture`).
+        prior (see :class:`~sklearn_em.GaussianMixture`), in place of the
+        shrinkage of models chosen by 'auto'.
 
     Attributes
     ----------
     mixture_ : GaussianMixture
         The mixture fitted by EM to the non-empty features (the maximum
-        likelihood estimate, or with ``prior`` the MAP one), or None when
-        every feature is empty. The expectations are taken under it.
+        likelihood estimate, or the MAP one under ``prior`` or the shrinkage
+        'auto' chose), or None when every feature is empty. The
+        expectations are taken under it.
 
     posterior_mixture_ : GaussianMixture or None
         With ``sample_posterior``, one draw of the parameters: the mixture
@@ -162,10 +169,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The covariance type of ``mixture_`` (chosen, or as given).
 
     candidate_scores_ : dict of str to list
-        One entry per candidate tried, in order: ``n_components``,
-        ``covariance_type``, ``overimputation_rmse`` (NaN when only one
-        candidate was fitted, unscored; inf for a candidate whose fit
-        collapsed to a singular covariance) and ``fit_time`` in seconds.
+        One entry per fit, in order: ``n_components``, ``covariance_type``,
+        ``covariance_shrinkage`` (0: unshrunk), ``fitted_to`` ('rest' for the
+        screening fits, 'all'), ``overimputation_rmse`` (NaN when unscored,
+        inf for a collapsed fit) and ``fit_time`` in seconds.
         ``pandas.DataFrame(imputer.candidate_scores_)`` shows it as a table.
 
     n_features_in_ : int
@@ -202,18 +209,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         "covariance_type": [StrOptions(set(FAMILIES) | {"auto"})],
         "missing_values": [MissingValues(numeric_only=True)],
         "sample_posterior": ["boolean"],
-        "min_value": [
-            None,
-            Interval(Real, None, None, closed="both"),
-            "array-like",
-            StrOptions({"observed"}),
-        ],
-        "max_value": [
-            None,
-            Interval(Real, None, None, closed="both"),
-            "array-like",
-            StrOptions({"observed"}),
-        ],
+        "min_value": _BOUND_CONSTRAINT,
+        "max_value": _BOUND_CONSTRAINT,
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
     }
@@ -294,7 +291,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform_multiple(self, X, n_imputations=5):
+    def fit_transform_multiple(self, X, n_imputations=5, sample_weight=None):
         """Fit, then make ``n_imputations`` completed copies of ``X`` (proper multiple imputation).
 
         Each copy draws the parameters anew, by EM on a bootstrap resample
@@ -311,6 +308,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         n_imputations : int, default=5
             The number of completed copies.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in :meth:`fit`; each resample draws rows in
+            proportion to them.
+
         Returns
         -------
         imputations : list of ndarray of shape (n_samples, n_features_out)
@@ -323,14 +324,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
             raise ValueError("fit_transform_multiple needs the rows in memory: X.compute().")
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
-            modelled, _ = self._fit(X, rng)
+            modelled, weights = self._fit(X, rng, sample_weight)
         warn_of_dropped_features(self)
         imputations = []
         for _ in range(n_imputations):
             bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
             mixture = self.mixture_
             if mixture is not None:
-                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng)
+                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, weights)
             completed = self._transform(X, mixture, draw_rng)
             imputations.append(_wrap_data_with_container("transform", completed, X, self))
         return imputations
@@ -351,7 +352,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         modelled = ~self._empty_features
         X = with_nan_where_missing(X, missing, modelled)
         if modelled.any():
-            candidates = candidate_settings(self.n_components, self.covariance_type, X.shape[0])
+            candidates = candidate_settings(
+                self.n_components, self.covariance_type, X.shape[0], self.prior
+            )
             lower, upper = self._bounds()
             self.mixture_, self.candidate_scores_ = choose_mixture(
                 X,
@@ -412,11 +415,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             columns = out if modelled.all() else out[:, modelled]
             fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
             out[:, modelled] = columns
-        if not modelled.all():
-            # Features empty at fit have nothing to condition on: 0, within bounds.
-            empty = out[:, ~modelled]
-            fill = np.clip(0.0, lower[~modelled], upper[~modelled])
-            out[:, ~modelled] = np.where(np.isnan(empty), fill, empty)
+        fill_empty_features(out, ~modelled, lower, upper)
         if self.indicator_ is not None:
             out = np.hstack([out, self.indicator_.transform(X).astype(out.dtype)])
         return out

@@ -98,7 +98,9 @@ def test_posterior_draws_follow_the_conditional_distribution():
     rng = np.random.default_rng(0)
     X = rng.multivariate_normal([0, 0], [[1.0, 0.9], [0.9, 1.0]], size=4000)
     X[:2000:2, 1] = np.nan
-    imputer = EMImputer(sample_posterior=True, random_state=1, tol=1e-8).fit(X)
+    # One Gaussian, unshrunk: the model the draws are checked against.
+    imputer = EMImputer(1, covariance_type="full", sample_posterior=True, random_state=1, tol=1e-8)
+    imputer.fit(X)
     query = np.array([[1.0, np.nan]] * 4000)
     draws = imputer.transform(query)[:, 1]
     # Given x0 = 1: mean 0.9, variance 1 - 0.81.

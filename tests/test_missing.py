@@ -276,7 +276,7 @@ def test_a_singular_precision_met_through_missing_values_is_named():
 
 
 @BOTH_WAYS
-@pytest.mark.parametrize("q", [1, 2, 5, 9])
+@pytest.mark.parametrize("q", [1, 2, 5, 9, 20, 30])
 def test_spd_inverse_matches_numpy(q, min_stack):
     rng = np.random.default_rng(q)
     factors = rng.normal(size=(3, 7, q, q + 2))
@@ -289,8 +289,11 @@ def test_spd_inverse_matches_numpy(q, min_stack):
 
 
 @BOTH_WAYS
-def test_spd_inverse_refuses_what_is_not_positive_definite(min_stack):
-    matrices = np.array([np.eye(3), [[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
+@pytest.mark.parametrize("q", [3, 30])
+def test_spd_inverse_refuses_what_is_not_positive_definite(min_stack, q):
+    indefinite = np.eye(q)
+    indefinite[0, 1] = indefinite[1, 0] = 2.0
+    matrices = np.array([np.eye(q), indefinite])
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         spd_inverse(matrices, min_stack)
 

@@ -118,3 +118,25 @@ def test_bad_number_of_imputations(n_imputations):
     _, holed = _gaussian_under_mar(3)
     with pytest.raises(ValueError, match="n_imputations must be a positive integer"):
         EMImputer().fit_transform_multiple(holed, n_imputations)
+
+
+def test_sample_weight_reaches_the_fit_and_every_resample():
+    rng = np.random.default_rng(0)
+    X = rng.multivariate_normal([0, 0, 0], 0.5 * np.eye(3) + 0.5, size=200)
+    X[:20] += 50.0  # outlying rows, weighted out
+    holed = np.where(rng.random(X.shape) < 0.2, np.nan, X)
+    holed[:20, 0] = 50.0  # the outliers keep one observed value
+    weights = np.r_[np.zeros(20), np.ones(180)]
+    imputer = EMImputer(1, covariance_type="full", random_state=0)
+    imputations = imputer.fit_transform_multiple(holed, M, sample_weight=weights)
+    outlying = np.isnan(holed[:20])
+    # Drawn under parameters that never saw the outliers, their gaps follow
+    # the others' regression (at most 2/3 of 50 given the rest of the row);
+    # had a resample taken the outliers in, they would be imputed near 50.
+    assert all(completed[:20][outlying].mean() < 40 for completed in imputations)
+    np.testing.assert_allclose(
+        imputer.mixture_.means_[0], np.nanmean(holed[20:], axis=0), atol=0.2
+    )
+    unweighted = EMImputer(1, covariance_type="full", random_state=0)
+    shifted = unweighted.fit_transform_multiple(holed, M)
+    assert all(completed[:20][outlying].mean() > 45 for completed in shifted)

@@ -2,15 +2,20 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_digits, load_iris
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_em import EMImputer
 from sklearn_em._overimpute import (
+    AUTO_CANDIDATES,
+    AUTO_SHRINKAGES,
     HIDDEN_SHARE,
+    TABLE_COLUMNS,
+    Candidates,
     candidate_settings,
     cells_to_hide,
     choose_mixture,
+    shrinkage_prior,
 )
 from sklearn_em.mixture import GaussianMixture
 
@@ -30,7 +35,7 @@ def test_hidden_cells_are_observed_and_every_column_keeps_one():
     assert hidden[:, :4].sum() / observed[:, :4].sum() == pytest.approx(HIDDEN_SHARE, abs=0.02)
 
 
-def test_each_score_is_the_error_of_an_independent_refit():
+def test_each_score_is_the_error_of_an_independent_fit():
     _, X = _holed_iris()
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(1))
     candidates = candidate_settings("auto", "auto", X.shape[0])
@@ -42,35 +47,83 @@ def test_each_score_is_the_error_of_an_independent_refit():
     mixture, table = choose_mixture(X, candidates, make, bounds, hidden)
     overimputed = np.where(hidden, np.nan, X)
     scale = np.nanstd(X, axis=0)
-    for k, kind, score in zip(
-        table["n_components"], table["covariance_type"], table["overimputation_rmse"], strict=True
-    ):
-        refit = EMImputer(k, covariance_type=kind, tol=1e-2, random_state=0)
-        filled = refit.fit_transform(overimputed)
+    rows = list(zip(*(table[name] for name in TABLE_COLUMNS[:5]), strict=True))
+    # The shrinkage is screened with one Gaussian fitted to the rest; the
+    # forms are fitted to all of X at the best screened shrinkage.
+    screened = [row for row in rows if row[3] == "rest"]
+    assert [row[2] for row in screened] == list(AUTO_SHRINKAGES)
+    best_shrinkage = min(screened, key=lambda row: row[4])[2]
+    forms = [row for row in rows if row[3] == "all"]
+    assert [row[:2] for row in forms] == list(AUTO_CANDIDATES)
+    assert {row[2] for row in forms} == {best_shrinkage}
+    for k, kind, shrinkage, fitted_to, score in rows:
+        # The same model through the public API: the prior written out.
+        prior = shrinkage_prior(X, shrinkage)
+        if fitted_to == "rest":
+            refit = EMImputer(k, covariance_type=kind, tol=1e-2, prior=prior, random_state=0)
+            filled = refit.fit_transform(overimputed)
+        else:
+            refit = EMImputer(k, covariance_type=kind, prior=prior, random_state=0).fit(X)
+            filled = refit.transform(overimputed)
         expected = np.sqrt(np.mean((((filled - X) / scale)[hidden]) ** 2))
         assert score == pytest.approx(expected, rel=1e-9)
-    best = int(np.argmin(table["overimputation_rmse"]))
-    assert (mixture.n_components, mixture.covariance_type) == candidates[best]
+    best = min(forms, key=lambda row: row[4])
+    assert (mixture.n_components, mixture.covariance_type) == best[:2]
     assert mixture.converged_
+
+
+def test_shrinkage_prior_is_a_ridge_towards_the_column_variances():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)) @ np.array([[1, 0.8, 0], [0, 0.6, 0.5], [0, 0, 2]])
+    prior = shrinkage_prior(X, 0.1)
+    assert prior.dof == pytest.approx(0.1 / 0.9 * 400)
+    np.testing.assert_allclose(prior.scale, prior.dof * np.diag(X.var(axis=0)))
+    # The MAP covariance is the MLE's scatter and nu times the diagonal,
+    # over nu + n + d + 1: up to that factor, a shrinkage by nu / (nu + n).
+    shrunk = GaussianMixture(1, prior=prior, reg_covar=0, random_state=0).fit(X)
+    n, d = X.shape
+    scatter = n * np.cov(X.T, bias=True)
+    expected = (prior.scale + scatter) / (prior.dof + n + d + 1)
+    np.testing.assert_allclose(shrunk.covariances_[0], expected, rtol=1e-10)
+    assert shrinkage_prior(X, 0.0) is None
+    # Few rows: the prior keeps d + 1 degrees of freedom; NaN are left out.
+    X[rng.random(X.shape) < 0.1] = np.nan
+    few = shrinkage_prior(X[:20], 0.02)
+    assert few.dof == 4
+    np.testing.assert_allclose(np.diag(few.scale), 4 * np.nanvar(X[:20], axis=0))
 
 
 def test_the_default_chooses_and_reports_its_candidates():
     _, X = _holed_iris()
     imputer = EMImputer(random_state=0).fit(X)
     table = imputer.candidate_scores_
-    assert list(zip(table["n_components"], table["covariance_type"], strict=True)) == [
-        (1, "full"),
-        (2, "full"),
-        (2, "tied"),
-        (3, "tied"),
-    ]
+    assert list(table) == list(TABLE_COLUMNS)
+    assert table["fitted_to"] == ["rest"] * len(AUTO_SHRINKAGES) + ["all"] * len(AUTO_CANDIDATES)
     assert np.all(np.isfinite(table["overimputation_rmse"]))
     assert np.all(np.asarray(table["fit_time"]) > 0)
-    best = int(np.argmin(table["overimputation_rmse"]))
+    forms = slice(len(AUTO_SHRINKAGES), None)
+    best = len(AUTO_SHRINKAGES) + int(np.argmin(table["overimputation_rmse"][forms]))
     assert imputer.n_components_ == table["n_components"][best] == imputer.mixture_.n_components
     assert imputer.covariance_type_ == table["covariance_type"][best]
+    assert imputer.mixture_.prior.dof == pytest.approx(
+        shrinkage_prior(X, table["covariance_shrinkage"][best]).dof
+    )
     again = EMImputer(random_state=0).fit(X)
     np.testing.assert_array_equal(again.transform(X), imputer.transform(X))
+
+
+def test_shrinkage_tames_wide_data_with_rare_extremes():
+    # Standardised digits: a few lit pixels lie 30-60 standard deviations
+    # out, and an unshrunk Gaussian extrapolates through them.
+    X = load_digits().data[:600]
+    X = StandardScaler().fit_transform(X[:, X.std(axis=0) > 0])
+    mask = np.random.default_rng(0).random(X.shape) < 0.1
+    holed = np.where(mask, np.nan, X)
+    rmse = lambda imputer: np.sqrt(np.mean((imputer.fit_transform(holed) - X)[mask] ** 2))  # noqa: E731
+    classic = rmse(EMImputer(1, covariance_type="full", random_state=0))
+    default = EMImputer(random_state=0)
+    assert rmse(default) < 0.95 * classic
+    assert default.mixture_.prior is not None
 
 
 def test_clusters_make_it_choose_a_mixture_that_imputes_better():
@@ -90,25 +143,33 @@ def test_clusters_make_it_choose_a_mixture_that_imputes_better():
 
 
 @pytest.mark.parametrize(
-    ("settings", "expected"),
+    ("settings", "expected", "shrunk"),
     [
-        ({"n_components": 2, "covariance_type": "diag"}, [(2, "diag")]),
-        ({"n_components": 2}, [(2, "full"), (2, "tied")]),
-        ({"covariance_type": "spherical"}, [(1, "spherical"), (2, "spherical"), (3, "spherical")]),
+        ({"n_components": 2, "covariance_type": "diag"}, [(2, "diag")], False),
+        ({"n_components": 2}, [(2, "full"), (2, "tied")], True),
+        (
+            {"covariance_type": "spherical"},
+            [(1, "spherical"), (2, "spherical"), (3, "spherical")],
+            True,
+        ),
+        ({"covariance_type": "tied", "prior": "conjugate"}, [(2, "tied"), (3, "tied")], False),
     ],
 )
-def test_fixed_settings_narrow_the_candidates(settings, expected):
+def test_fixed_settings_narrow_the_candidates(settings, expected, shrunk):
     _, X = _holed_iris()
-    table = EMImputer(**settings, random_state=0).fit(X).candidate_scores_
-    assert list(zip(table["n_components"], table["covariance_type"], strict=True)) == expected
+    imputer = EMImputer(**settings, random_state=0).fit(X)
+    table = imputer.candidate_scores_
+    forms = [fitted_to == "all" for fitted_to in table["fitted_to"]]
+    chosen = [
+        (k, kind)
+        for k, kind, f in zip(table["n_components"], table["covariance_type"], forms, strict=True)
+        if f
+    ]
+    assert chosen == expected
+    assert (not all(forms)) == shrunk
+    # Both fixed: that model alone, unscored and unshrunk (or with the imputer's own prior).
     assert np.isnan(table["overimputation_rmse"]).all() == (len(expected) == 1)
-
-
-def test_small_data_uses_one_gaussian_unscored():
-    _, X = _holed_iris()
-    imputer = EMImputer(random_state=0).fit(X[:12])
-    assert (imputer.n_components_, imputer.covariance_type_) == (1, "full")
-    assert np.isnan(imputer.candidate_scores_["overimputation_rmse"]).all()
+    assert (imputer.mixture_.prior is None) == (len(expected) == 1)
 
 
 @pytest.mark.parametrize("sample_posterior", [False, True])
@@ -123,12 +184,22 @@ def test_float32_and_observed_values_with_the_chosen_model(sample_posterior):
 
 def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
     rng = np.random.default_rng(0)
-    # Half the rows are one repeated point: without reg_covar a component
-    # fitted to them has no variance.
+    # Half the rows are one repeated point: without reg_covar (and without
+    # shrinkage) a component fitted to them has no variance.
     X = np.vstack([np.zeros((300, 3)), rng.normal(size=(300, 3)) * 3 + 5])
     X[rng.random(X.shape) < 0.2] = np.nan
+
+    def make(k, kind, **overrides):
+        return GaussianMixture(k, covariance_type=kind, reg_covar=0, random_state=0, **overrides)
+
+    bounds = (np.full(3, -np.inf), np.full(3, np.inf))
+    hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(0))
+    candidates = Candidates(((1, "full"), (2, "full")), (0.0,))
+    mixture, table = choose_mixture(X, candidates, make, bounds, hidden)
+    scores = np.asarray(table["overimputation_rmse"])
+    assert np.isinf(scores[1]) and np.isfinite(scores[0])
+    assert mixture.n_components == 1
+    # The default's shrinkage keeps every candidate away from collapse.
     imputer = EMImputer(reg_covar=0, random_state=0).fit(X)
-    scores = np.asarray(imputer.candidate_scores_["overimputation_rmse"])
-    assert np.isinf(scores).any() and np.isfinite(scores).any()
-    assert np.isfinite(scores[list(imputer.candidate_scores_["n_components"]).index(1)])
+    assert np.all(np.isfinite(imputer.candidate_scores_["overimputation_rmse"]))
     assert not np.isnan(imputer.transform(X)).any()
