@@ -64,3 +64,21 @@ def _resample_observing_every_feature(observed, random_state, sample_weight=None
         "with no observed value: a feature is observed in too few rows to draw its "
         "parameters. Drop it, or use sample_posterior=False."
     )
+
+
+def completed_copies(imputer, X, modelled, weights, rng, n_imputations):
+    """``n_imputations`` completed copies of ``X`` from a fitted ``imputer``.
+
+    Each copy is filled with draws under its own parameters, ``bootstrap_mixture``
+    of the imputer's mixture on the ``modelled`` rows (NaN where missing),
+    with seeds drawn in turn from ``rng``.
+    """
+    copies = []
+    for _ in range(n_imputations):
+        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
+        bootstrap_rng, draw_rng = map(np.random.RandomState, seeds)
+        mixture = imputer.mixture_
+        if mixture is not None:
+            mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, weights)
+        copies.append(imputer._transform(X, mixture, draw_rng))
+    return copies

@@ -15,6 +15,7 @@ from sklearn.utils._set_output import _get_output_config
 
 from ._dask import check_finite_chunk, dask_array_module, map_rows, sample_rows
 from ._dialect import marks_nan, missing_mask
+from ._filling import completed
 from ._sample_weight import weighted_rows
 from ._validation import validate_with_nan
 
@@ -32,7 +33,7 @@ def refuse_posterior_draws(imputer):
 
 def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
     """Fit ``imputer``'s attributes on the Dask collection ``X``, choosing its
-    mixture on at most ``n_sampled`` rows."""
+    mixture on at most ``n_sampled`` rows; returns ``imputer``."""
     refuse_posterior_draws(imputer)
     X_user = X
     X = validate_with_nan(imputer, X, reset=True)
@@ -55,14 +56,14 @@ def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
     # _fit validated the sample, an array: the names and count are the collection's.
     validate_with_nan(imputer, X_user, reset=True, rows_counted=False)
     if whole:
-        return
+        return imputer
     # What the sample stands for is the data's: the observed range and which
     # features miss values (the indicator's columns).
     imputer._observed_range = columns.observed_range
     if imputer.indicator_ is not None:
         imputer.indicator_.fit(_pattern_of_missing(columns.incomplete, marker))
     if imputer.mixture_ is None:
-        return
+        return imputer
     mixture = imputer.mixture_.set_params(warm_start=True)
     try:
         mixture.fit(X[:, ~imputer._empty_features], sample_weight=weights)
@@ -71,6 +72,7 @@ def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
     # Its lazy labels would carry the data's graph into every transform.
     del mixture.labels_
     imputer.n_iter_ = mixture.n_iter_
+    return imputer
 
 
 @dataclass(frozen=True)
@@ -140,4 +142,4 @@ def _with_nan_for(chunk, marker):
 def _filled_chunk(chunk, imputer):
     check_finite_chunk(chunk)
     missing = missing_mask(chunk, imputer.missing_values)
-    return imputer._completed(chunk, missing, imputer.mixture_, None)
+    return completed(imputer, chunk, missing, imputer.mixture_, None)

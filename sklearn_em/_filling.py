@@ -3,10 +3,30 @@
 import numpy as np
 
 from ._blocks import map_blocks
+from ._dialect import fill_empty_features, with_nan_where_missing
 from ._pass import normalise_log_responsibilities
 
 # Rows of one block: conditional means take (k, rows, d) floats.
 BLOCK_VALUES = 2**20
+
+
+def completed(imputer, X, missing, mixture, random_state=None):
+    """What a fitted ``EMImputer`` returns for a validated ``X``: its kept
+    features with the ``missing`` cells filled under ``mixture`` (within the
+    imputer's bounds), then the indicator's columns."""
+    lower, upper = imputer._bounds()
+    kept = imputer._kept_features()
+    out = with_nan_where_missing(X, missing, kept)
+    modelled = ~imputer._empty_features[kept]
+    lower, upper = lower[kept], upper[kept]
+    if mixture is not None:
+        columns = out if modelled.all() else out[:, modelled]
+        fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
+        out[:, modelled] = columns
+    fill_empty_features(out, ~modelled, lower, upper)
+    if imputer.indicator_ is not None:
+        out = np.hstack([out, imputer.indicator_.transform(X).astype(out.dtype)])
+    return out
 
 
 def fill_missing(X, mixture, lower, upper, random_state=None):

@@ -11,9 +11,10 @@ The choice is made in two steps, each scored where its score can be
 trusted (see benchmarks/README.md). First the shrinkage of the covariances:
 one Gaussian per level is fitted to the data with the cells hidden, so that
 a level is judged on cells it never saw (scored on cells it saw, the least
-shrinkage won on every digits mask, where it imputed worse). Then the form (one Gaussian, or three components
-sharing a covariance): each is fitted to all the data at the chosen
-shrinkage and re-imputes the hidden cells from the rest of their rows;
+shrinkage won on every digits mask, where it imputed worse). Then the form
+(one Gaussian, or three components sharing a covariance): each is fitted to
+all the data at the chosen shrinkage and re-imputes the hidden cells from
+the rest of their rows;
 the winner is the imputer's mixture as fitted, with no refit.
 """
 

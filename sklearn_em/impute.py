@@ -11,18 +11,17 @@ from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from . import _dask_impute
-from ._bootstrap import bootstrap_mixture
+from ._bootstrap import bootstrap_mixture, completed_copies
 from ._dask import is_dask_collection
 from ._dialect import (
     as_bounds,
-    fill_empty_features,
     marks_nan,
     missing_mask,
     observed_range,
     warn_of_dropped_features,
     with_nan_where_missing,
 )
-from ._filling import fill_missing
+from ._filling import completed
 from ._fitted import fitted_state_kept_on_failure
 from ._gaussian import FAMILIES
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
@@ -278,8 +277,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
             if is_dask_collection(X):
-                _dask_impute.fit(self, X, rng, sample_weight)
-                return self
+                return _dask_impute.fit(self, X, rng, sample_weight)
             modelled, weights = self._fit(X, rng, sample_weight)
             if self.sample_posterior and self.mixture_ is not None:
                 bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
@@ -326,15 +324,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         with fitted_state_kept_on_failure(self):
             modelled, weights = self._fit(X, rng, sample_weight)
         warn_of_dropped_features(self)
-        imputations = []
-        for _ in range(n_imputations):
-            bootstrap_rng, draw_rng = map(np.random.RandomState, rng.randint(_MAX_SEED, size=2))
-            mixture = self.mixture_
-            if mixture is not None:
-                mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, weights)
-            completed = self._transform(X, mixture, draw_rng)
-            imputations.append(_wrap_data_with_container("transform", completed, X, self))
-        return imputations
+        copies = completed_copies(self, X, modelled, weights, rng, n_imputations)
+        return [_wrap_data_with_container("transform", copy, X, self) for copy in copies]
 
     def _fit(self, X, rng, sample_weight=None):
         """Fit every attribute; the modelled columns of ``X`` (NaN where missing), the weights."""
@@ -402,23 +393,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     def _transform(self, X, mixture, random_state):
         """``X`` filled under ``mixture``: expectations, or draws from ``random_state``."""
-        return self._completed(*self._validated(X, reset=False), mixture, random_state)
-
-    def _completed(self, X, missing, mixture, random_state):
-        """A validated ``X`` with its ``missing`` cells filled, as ``_transform``."""
-        lower, upper = self._bounds()
-        kept = self._kept_features()
-        out = with_nan_where_missing(X, missing, kept)
-        modelled = ~self._empty_features[kept]
-        lower, upper = lower[kept], upper[kept]
-        if mixture is not None:
-            columns = out if modelled.all() else out[:, modelled]
-            fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
-            out[:, modelled] = columns
-        fill_empty_features(out, ~modelled, lower, upper)
-        if self.indicator_ is not None:
-            out = np.hstack([out, self.indicator_.transform(X).astype(out.dtype)])
-        return out
+        return completed(self, *self._validated(X, reset=False), mixture, random_state)
 
     def _validated(self, X, reset):
         """``X`` as a float array, and where its values are missing."""
