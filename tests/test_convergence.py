@@ -182,7 +182,7 @@ def _hard_problem(d=3, k=8, n=2000):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_searching_start_finds_the_best_optimum_more_often():
     X = _hard_problem()
-    seeds = range(12)
+    seeds = range(8)
 
     def fitted_scores(init):
         fits = [GaussianMixture(8, init_params=init, random_state=s).fit(X) for s in seeds]
@@ -192,11 +192,11 @@ def test_searching_start_finds_the_best_optimum_more_often():
         scores = np.array([fitted_scores("k-means++"), fitted_scores("k-means++-search")])
     reached = (scores >= scores.max() - 1e-6).sum(axis=1)
     assert reached[1] > reached[0]
-    assert reached[1] >= 6
+    assert reached[1] >= 7  # 8 of 8 when measured; one k-means++ start: 3
 
 
 def test_searching_start_is_reproducible_and_thread_independent():
-    X = _hard_problem()
+    X = _hard_problem(n=800)
     common = dict(init_params="k-means++-search", random_state=3, acceleration=None, tol=1e-4)
     one = GaussianMixture(8, n_jobs=1, **common).fit(X)
     again = GaussianMixture(8, n_jobs=1, **common).fit(X)
@@ -281,3 +281,36 @@ def test_squarem_never_needs_more_passes_than_plain_em_for_the_same_gap(d):
     # gap rule's estimate must fall below 0.05 * tol: SQUAREM takes 4 there.
     assert max(extra) <= (1 if d == 5 else 0), extra
     assert extra[-1] <= 0  # tol=1e-10, the case
+
+
+def test_step_length_schemes_are_ordered_and_reach_the_same_optimum():
+    from sklearn.utils import check_random_state
+
+    from sklearn_em._acceleration import StepLengths, run_squarem
+    from sklearn_em._fit import Settings, initial_params
+
+    rng = np.random.default_rng(0)
+    r, v = rng.normal(size=20), rng.normal(size=20)
+    v -= 2 * abs(r @ v) / (r @ r) * r  # r.v < 0, as near an optimum
+    lengths = [StepLengths(scheme=s).length(r, v) for s in ("S1", "S3", "S2")]
+    # Cauchy-Schwarz: -r.v/v.v <= |r|/|v| <= -r.r/r.v.
+    assert 0 < lengths[0] <= lengths[1] <= lengths[2]
+
+    X = load_two_gaussians()
+    mle = _mle(X).score(X)
+    model = GaussianMixture(2)
+    em = model._engine()
+    for steps in [
+        StepLengths(scheme="S1"),
+        StepLengths(scheme="S2", initial_max=4.0),
+        StepLengths(initial_max=np.inf, growth=1.0, shrink=1.0),
+        StepLengths(shrink=np.inf),
+    ]:
+        start = initial_params(
+            X, em, Settings(n_components=2), (None, None, None), check_random_state(0)
+        )
+        monitor = monitor_for("squarem", 1e-8, 2000)
+        params = run_squarem(X, start, em, monitor, steps)
+        assert monitor.converged, steps
+        assert abs(em.step(X, params)[0] - mle) < 1e-7, steps
+        assert np.all(np.diff(monitor.history) >= -1e-12)  # kept iterates never fall
