@@ -1,29 +1,66 @@
 """SQUAREM: squared extrapolation of the EM map (Varadhan & Roland, 2008).
 
-From an iterate ``t0`` and two EM steps ``t1 = F(t0)``, ``t2 = F(t1)``, the
-scheme S3 jumps to ``t0 + 2 a r + a**2 v`` with ``r = t1 - t0``,
-``v = t2 - 2 t1 + t0`` and ``a = |r| / |v|`` (a >= 1; a = 1 gives ``t2``).
-The jump works on unconstrained parameters (log-weights, means, Cholesky
-factors with log-diagonals), so any step lands on a valid mixture.
+From an iterate ``t0`` and two EM steps ``t1 = F(t0)``, ``t2 = F(t1)``, a
+jump goes to ``t0 + 2 a r + a**2 v`` with ``r = t1 - t0``,
+``v = t2 - 2 t1 + t0`` (a >= 1; a = 1 gives ``t2``). The step length ``a``
+is the paper's scheme S3, ``|r| / |v|``, by default (S1: ``-r.v / v.v``;
+S2: ``-r.r / r.v``). The jump works on unconstrained parameters
+(log-weights, means, Cholesky factors with log-diagonals), so any step
+lands on a valid mixture.
 
 Safeguard: a jump is kept only if its log-likelihood is at least that of
 ``t1``; otherwise the run goes on from ``t2`` as plain EM would. So the
 log-likelihood of the kept iterates never decreases. The longest step
 doubles each time it is reached and halves on a rejection. The reference
 implementation uses 4; over 24 problems (3 datasets x 4 covariance types x
-2 tolerances) 2 took 0.27 of plain EM's passes, and 4 took 0.37.
+2 tolerances) 2 took 0.27 of plain EM's passes, and 4 took 0.37. Other
+schemes and bounds are measured in benchmarks/README.md (SQUAREM against
+plain EM, Step lengths).
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._gaussian import SingularCovarianceError
 from ._monitor import ROUNDING
 
-STEP_GROWTH = 2.0
 # A fall of the likelihood beyond this share of it is an EM step going
 # downhill, not the rounding a pass in the data's dtype may make: float32
 # passes round the log-likelihood at about 1e-8 of it.
 DESCENT = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-6}
+
+
+@dataclass(frozen=True)
+class StepLengths:
+    """How SQUAREM chooses the length of its jumps.
+
+    Parameters
+    ----------
+    scheme : {'S3', 'S1', 'S2'}, default='S3'
+        Varadhan & Roland's step length (see the module's docstring).
+    initial_max : float, default=1.0
+        The longest step of the first jump (1: the first cycle is plain EM).
+    growth : float, default=2.0
+        The longest step is multiplied by this each time a jump reaches it.
+    shrink : float, default=2.0
+        ...and divided by this (down to 1) when a jump is rejected: 1 keeps
+        it, ``inf`` restarts from 1.
+    """
+
+    scheme: str = "S3"
+    initial_max: float = 1.0
+    growth: float = 2.0
+    shrink: float = 2.0
+
+    def length(self, r, v):
+        """The scheme's step length from ``r = t1 - t0`` and ``v = t2 - 2 t1 + t0``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.scheme == "S1":
+                return -(r @ v) / (v @ v)
+            if self.scheme == "S2":
+                return -(r @ r) / (r @ v)
+            return np.sqrt((r @ r) / (v @ v))
 
 
 class _Parameterisation:
@@ -40,15 +77,16 @@ class _Parameterisation:
         return self.engine.family.unpack(theta, self.shape)
 
 
-def run_squarem(X, start, engine, monitor):
+def run_squarem(X, start, engine, monitor, steps=StepLengths()):
     """Iterate accelerated EM from ``start`` until the monitor says done.
 
     After each pair of EM steps the monitor also hears how much the second
     step shrank against the first (their lengths' ratio), the rate that the
-    gap rule of ``_monitor.GapMonitor`` reads.
+    gap rule of ``_monitor.GapMonitor`` reads. ``steps`` chooses the jumps'
+    lengths.
     """
     params = _Parameterisation(engine, start.n_components, start.n_features)
-    step_max = 1.0
+    step_max = steps.initial_max
     # Invariant: `following` is F(current).
     loglik, following = engine.step(X, start)
     current = start
@@ -69,17 +107,23 @@ def run_squarem(X, start, engine, monitor):
         if monitor.done:
             return twice
 
-        alpha, candidate = _extrapolate(params, thetas, twice, step_max)
+        alpha, candidate = _extrapolate(params, thetas, twice, steps, step_max)
         loglik_c, after = _try_step(X, engine, candidate)
         if loglik_c >= loglik_1:
-            monitor.report(loglik_c, jump=True)
+            if alpha == 1.0:
+                # The "jump" was one more EM step, to `twice`: its gain and
+                # the next step's shrinkage can show convergence.
+                rate = _contraction(thetas[1], thetas[2], params.pack(after))
+                monitor.report(loglik_c, contraction=rate)
+            else:
+                monitor.report(loglik_c, jump=True)
             current, following = candidate, after
             if alpha >= step_max:
-                step_max *= STEP_GROWTH
+                step_max *= steps.growth
         else:
             monitor.report(loglik_1, new_iterate=False)
             current, following = following, twice
-            step_max = max(1.0, step_max / STEP_GROWTH)
+            step_max = max(1.0, step_max / steps.shrink)
     return following
 
 
@@ -99,13 +143,12 @@ def _contraction(theta0, theta1, theta2):
     return second / first
 
 
-def _extrapolate(params, thetas, t2, step_max):
-    """The S3 step length, clipped to ``[1, step_max]``, and the jump's mixture."""
+def _extrapolate(params, thetas, t2, steps, step_max):
+    """The step length, clipped to ``[1, step_max]``, and the jump's mixture."""
     theta0, theta1, theta2 = thetas
     r = theta1 - theta0
     v = theta2 - theta1 - r
-    vv = v @ v
-    alpha = np.sqrt((r @ r) / vv) if vv > 0 else 1.0
+    alpha = steps.length(r, v)
     alpha = float(np.clip(alpha, 1.0, step_max)) if np.isfinite(alpha) else 1.0
     if alpha == 1.0:
         return alpha, t2

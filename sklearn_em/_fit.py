@@ -20,7 +20,7 @@ from ._dask import is_dask_collection, sample_rows
 from ._init import initial_responsibilities
 from ._missing import LayoutCache
 from ._monitor import monitor_for
-from ._search import SEARCH, searched_start
+from ._search import SEARCH, SEARCH_INIT, searched_start
 
 # The most rows a start on Dask input is drawn from (k-means runs in memory).
 DASK_START_ROWS = 100_000
@@ -231,7 +231,7 @@ def _run(X, em, settings, start, previous_lower_bound, index):
 def initial_params(X, em, settings, user_start, random_state):
     """The user's weights, means and covariances, the rest from ``init_params``."""
     if settings.init_params == SEARCH:
-        one_start = replace(settings, init_params="k-means++")
+        one_start = replace(settings, init_params=SEARCH_INIT)
         start = partial(initial_params, X, em, one_start, user_start)
         run = run_squarem if settings.acceleration == "squarem" else run_plain_em
         return searched_start(X, em, start, random_state, run, settings.acceleration)

@@ -23,7 +23,11 @@ McNicholas et al. 2010).
   still crawls.
 
 Without SQUAREM's measure (one pass per warm-started fit), the second
-estimate alone decides.
+estimate alone decides. On the run's first two EM steps the second estimate
+is not yet known and no jump has yet skewed the rate: the first decides
+alone, on the gain still to come after the latest iterate,
+``g c**2 / (1 - c**2)``, so that a start already at the optimum stops after
+two passes, as plain EM does (a test compares the two at equal gaps).
 """
 
 import time
@@ -160,8 +164,18 @@ class GapMonitor(ConvergenceMonitor):
         if contraction is not None:
             if not contraction < 1.0:
                 return False  # EM is not contracting here
+            if contraction == 0.0:
+                return abs(change) < threshold  # the step stood at a fixed point
             self._slowest_rate = max(self._slowest_rate, contraction**2)
-            if abs(change) / (1.0 - self._slowest_rate) >= threshold:
+            rate = self._slowest_rate
+            if len(self._steps) < 2:
+                # The run's first two EM steps, from the start: no jump has
+                # yet made their ratio understate EM's rate, and the second
+                # estimate needs one more step. The gain still to come after
+                # the latest iterate decides, so that a start already at the
+                # optimum stops in two passes, as plain EM does.
+                return abs(change) * rate / (1.0 - rate) < threshold
+            if abs(change) / (1.0 - rate) >= threshold:
                 return False
         return self._remaining_by_aitken() < threshold
 

@@ -182,7 +182,7 @@ def _hard_problem(d=3, k=8, n=2000):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_searching_start_finds_the_best_optimum_more_often():
     X = _hard_problem()
-    seeds = range(12)
+    seeds = range(8)
 
     def fitted_scores(init):
         fits = [GaussianMixture(8, init_params=init, random_state=s).fit(X) for s in seeds]
@@ -192,11 +192,11 @@ def test_searching_start_finds_the_best_optimum_more_often():
         scores = np.array([fitted_scores("k-means++"), fitted_scores("k-means++-search")])
     reached = (scores >= scores.max() - 1e-6).sum(axis=1)
     assert reached[1] > reached[0]
-    assert reached[1] >= 6
+    assert reached[1] >= 7  # 8 of 8 when measured; one k-means++ start: 3
 
 
 def test_searching_start_is_reproducible_and_thread_independent():
-    X = _hard_problem()
+    X = _hard_problem(n=800)
     common = dict(init_params="k-means++-search", random_state=3, acceleration=None, tol=1e-4)
     one = GaussianMixture(8, n_jobs=1, **common).fit(X)
     again = GaussianMixture(8, n_jobs=1, **common).fit(X)
@@ -226,3 +226,91 @@ def test_float32_rounding_is_not_read_as_convergence():
     assert optimum.converged_
     gap = optimum.score(X) - single.score(X)
     assert not single.converged_ or gap < single.tol, (single.n_iter_, gap)
+
+
+def test_gap_rule_stops_after_two_passes_from_a_start_at_the_optimum():
+    # From the start, EM's first two steps: a small gain and a fast rate leave
+    # (by the rate) 1e-5 * 0.05**2 / (1 - 0.05**2) to come, below 0.05 * 1e-4.
+    fast = GapMonitor(1e-4, max_iter=100)
+    fast.report(-1.0)
+    fast.report(-1.0 + 1e-5, contraction=0.05)
+    assert fast.converged and fast.n_iter == 2
+    # The same gain at a slow rate leaves 1e-5 * 0.81 / 0.19 to come.
+    slow = GapMonitor(1e-4, max_iter=100)
+    slow.report(-1.0)
+    slow.report(-1.0 + 1e-5, contraction=0.9)
+    assert not slow.converged
+    # A step that did not move the parameters stands at a fixed point.
+    still = GapMonitor(1e-4, max_iter=100)
+    for loglik in [-3.0, -2.0, -1.5]:
+        still.report(loglik)
+    still.report(-1.5 + 1e-9, contraction=0.0)
+    assert still.converged
+
+
+def _separated(n=2000, d=5, k=3, seed=0):
+    """Three unit clusters whose centres are drawn at scale 3: EM converges in a few passes."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=3.0, size=(k, d))
+    return centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+
+
+@pytest.mark.parametrize("d", [5, 10])
+def test_squarem_never_needs_more_passes_than_plain_em_for_the_same_gap(d):
+    # Issue 13's case: three well-separated clusters, n=2,000, 'full', where
+    # SQUAREM once took 8 passes to plain EM's 7 at tol=1e-10.
+    X = _separated(d=d)
+    common = dict(random_state=0, n_jobs=1, max_iter=5000)
+    with threadpool_limits(1):
+        far = [
+            GaussianMixture(3, **common, tol=1e-13, acceleration=a).fit(X).score(X)
+            for a in (None, "squarem")
+        ]
+        optimum = max(far)
+        extra = []
+        for tol in [1e-4, 1e-6, 1e-8, 1e-10]:
+            plain = GaussianMixture(3, **common, tol=tol, acceleration=None).fit(X)
+            gap = max(optimum - plain.score(X), 1e-10)  # below: the passes' rounding
+            for squarem_tol in 10.0 ** -np.arange(2, 13, 0.1):
+                fast = GaussianMixture(3, **common, tol=squarem_tol).fit(X)
+                if optimum - fast.score(X) <= gap:
+                    break
+            extra.append(fast.n_iter_ - plain.n_iter_)
+    # One exception, recorded in benchmarks/README.md: at d=5, tol=1e-6, plain
+    # EM stops after 3 passes on a gain 37 times below tol (2.7e-8), where the
+    # gap rule's estimate must fall below 0.05 * tol: SQUAREM takes 4 there.
+    assert max(extra) <= (1 if d == 5 else 0), extra
+    assert extra[-1] <= 0  # tol=1e-10, the issue's case
+
+
+def test_step_length_schemes_are_ordered_and_reach_the_same_optimum():
+    from sklearn.utils import check_random_state
+
+    from sklearn_em._acceleration import StepLengths, run_squarem
+    from sklearn_em._fit import Settings, initial_params
+
+    rng = np.random.default_rng(0)
+    r, v = rng.normal(size=20), rng.normal(size=20)
+    v -= 2 * abs(r @ v) / (r @ r) * r  # r.v < 0, as near an optimum
+    lengths = [StepLengths(scheme=s).length(r, v) for s in ("S1", "S3", "S2")]
+    # Cauchy-Schwarz: -r.v/v.v <= |r|/|v| <= -r.r/r.v.
+    assert 0 < lengths[0] <= lengths[1] <= lengths[2]
+
+    X = load_two_gaussians()
+    mle = _mle(X).score(X)
+    model = GaussianMixture(2)
+    em = model._engine()
+    for steps in [
+        StepLengths(scheme="S1"),
+        StepLengths(scheme="S2", initial_max=4.0),
+        StepLengths(initial_max=np.inf, growth=1.0, shrink=1.0),
+        StepLengths(shrink=np.inf),
+    ]:
+        start = initial_params(
+            X, em, Settings(n_components=2), (None, None, None), check_random_state(0)
+        )
+        monitor = monitor_for("squarem", 1e-8, 2000)
+        params = run_squarem(X, start, em, monitor, steps)
+        assert monitor.converged, steps
+        assert abs(em.step(X, params)[0] - mle) < 1e-7, steps
+        assert np.all(np.diff(monitor.history) >= -1e-12)  # kept iterates never fall
