@@ -231,7 +231,9 @@ def stop_row(name, k, covariance_type, make, seeds):
             columns["fair"].append(ours.n_iter_ / (len(plain_path) - 1))
             columns["t"].append(np.nan)
         else:
-            fair, t_fair = timed_fit(peer, X, k, **common, tol=tol, max_iter=PLAIN_PASSES, **peer_params)
+            fair, t_fair = timed_fit(
+                peer, X, k, **common, tol=tol, max_iter=PLAIN_PASSES, **peer_params
+            )
             assert fair.n_iter_ == passes, (fair.n_iter_, passes)
             columns["tol"].append(tol)
             columns["fair"].append(ours.n_iter_ / passes)

@@ -49,14 +49,14 @@ def clustered_rows(n, d, k, chunk_rows, seed=0):
     return noise + shift
 
 
-def engine_at_start(X, k, n_jobs):
-    """Our EM step's engine and parameters at scikit-learn's one-step start on 20k rows."""
+def em_at_start(X, k, n_jobs):
+    """Our EM step's em and parameters at scikit-learn's one-step start on 20k rows."""
     return ours_at(sklearn_at_start(X[:20_000], k, "full"), X, n_jobs=n_jobs)
 
 
-def timed_step(engine, X, params):
+def timed_step(em, X, params):
     started = time.perf_counter()
-    engine.step(X, params)
+    em.step(X, params)
     return time.perf_counter() - started
 
 
@@ -64,7 +64,7 @@ def overhead(n, d, k, chunk_rows, repeats):
     """(a): the in-memory pass on two threads against the pass on 2 workers x 1 thread."""
     X_lazy = clustered_rows(n, d, k, chunk_rows)
     X = X_lazy.compute()
-    engine, params = engine_at_start(X, k, n_jobs=2)
+    em, params = em_at_start(X, k, n_jobs=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
         with Client(cluster) as client:
             X_dask = client.persist(da.from_array(X, chunks=(chunk_rows, d)))
@@ -72,8 +72,8 @@ def overhead(n, d, k, chunk_rows, repeats):
             in_memory, on_dask = [], []
             for repeat in range(repeats + 1):  # the first is the warm-up
                 with threadpool_limits(limits=2, user_api="blas"):
-                    a = timed_step(engine, X, params)
-                b = timed_step(engine, X_dask, params)
+                    a = timed_step(em, X, params)
+                b = timed_step(em, X_dask, params)
                 if repeat:
                     in_memory.append(a)
                     on_dask.append(b)
@@ -92,7 +92,7 @@ def overhead(n, d, k, chunk_rows, repeats):
 
 def one_against_two_workers(X, d, k, chunk_rows, repeats):
     """(c): the pass on 1 worker against 2, each timed in its own cluster in turn."""
-    engine, params = engine_at_start(X, k, n_jobs=1)
+    em, params = em_at_start(X, k, n_jobs=1)
     times = {1: [], 2: []}
     for repeat in range(repeats + 1):
         for workers in (1, 2):
@@ -102,9 +102,9 @@ def one_against_two_workers(X, d, k, chunk_rows, repeats):
                 with Client(cluster) as client:
                     X_dask = client.persist(da.from_array(X, chunks=(chunk_rows, d)))
                     wait(X_dask)
-                    timed_step(engine, X_dask, params)  # warm-up on this cluster
+                    timed_step(em, X_dask, params)  # warm-up on this cluster
                     if repeat:
-                        times[workers].append(timed_step(engine, X_dask, params))
+                        times[workers].append(timed_step(em, X_dask, params))
     one, two = statistics.median(times[1]), statistics.median(times[2])
     print(
         f"(c) {X.shape[0]:,} x {d} x {k} 'full': 1 worker {one:.3f} s, 2 workers "

@@ -31,13 +31,13 @@ def main():
     X = make_correlated(args.n, args.d, args.k)
     X32 = X.astype(np.float32)
     start = sklearn_at_start(X, args.k, "full")
-    engine, params = ours_at(start, X, n_jobs=args.threads)
+    em, params = ours_at(start, X, n_jobs=args.threads)
     for data in (X, X32):
-        prepared = engine.prepare(data, params)
+        prepared = em.prepare(data, params)
         print(f"{data.dtype} input: kernel {prepared.kernel}, computed in {prepared.dtype}")
     with threadpool_limits(limits=args.threads, user_api="blas"):
         (double, single), (_, ratio) = interleaved(
-            [our_step(engine, params, X), our_step(engine, params, X32)], args.repeats
+            [our_step(em, params, X), our_step(em, params, X32)], args.repeats
         )
     print(
         f"n={args.n} d={args.d} k={args.k} 'full', {args.threads} thread(s): float64 "

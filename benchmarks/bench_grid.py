@@ -45,11 +45,11 @@ def run(threads, ns, ds, ks, covariance_types, repeats):
                 X = make_data(n, d, k)
                 for covariance_type in covariance_types:
                     start = sklearn_at_start(X, k, covariance_type)
-                    engine, params = ours_at(start, X, n_jobs=threads)
-                    kernel = engine.prepare(X, params).kernel
+                    em, params = ours_at(start, X, n_jobs=threads)
+                    kernel = em.prepare(X, params).kernel
                     with threadpool_limits(limits=threads, user_api="blas"):
                         (theirs, ours), (_, ratio) = interleaved(
-                            [sklearn_step(start, X), our_step(engine, params, X)], repeats
+                            [sklearn_step(start, X), our_step(em, params, X)], repeats
                         )
                     rows.append((n, d, k, covariance_type, kernel, theirs, ours, ratio))
                     print(
@@ -86,8 +86,10 @@ def main():
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     print(f"per-iteration ms, float64, median of {repeats} interleaved repeats after a warm-up")
-    print(f"{'th':>2} {'n':>7} {'d':>3} {'k':>3} {'covariance':10}{'kernel':8}"
-          f"{'sklearn':>11}{'ours':>11}{'speed-up':>8}")
+    print(
+        f"{'th':>2} {'n':>7} {'d':>3} {'k':>3} {'covariance':10}{'kernel':8}"
+        f"{'sklearn':>11}{'ours':>11}{'speed-up':>8}"
+    )
     results = {}
     for threads in args.threads:
         results[threads] = run(

@@ -167,7 +167,7 @@ STEP_VARIANTS = {
 def squarem_run(X, k, covariance_type, seed, steps, tol, max_iter):
     """SQUAREM with ``steps`` from the default fit's start: (passes, path, final score)."""
     model = GaussianMixture(k, covariance_type=covariance_type, n_jobs=1)
-    em = model._engine()
+    em = model._em()
     settings = Settings(n_components=k)
     start = initial_params(X, em, settings, (None, None, None), check_random_state(seed))
     monitor = monitor_for("squarem", tol, max_iter, dtype=X.dtype)
@@ -192,8 +192,13 @@ def steps_table(seeds):
                 X = make(seed)
                 if (name, seed) not in plains:
                     plain = GaussianMixture(
-                        k, covariance_type=covariance_type, random_state=seed, n_jobs=1,
-                        acceleration=None, tol=1e-12, max_iter=20_000,
+                        k,
+                        covariance_type=covariance_type,
+                        random_state=seed,
+                        n_jobs=1,
+                        acceleration=None,
+                        tol=1e-12,
+                        max_iter=20_000,
                     ).fit(X)
                     plains[name, seed] = trajectory(plain, X)
                 plain_path = plains[name, seed]

@@ -53,15 +53,15 @@ def sklearn_at_start(X, k, covariance_type):
 
 
 def ours_at(model, X, n_jobs=1, **family):
-    """Our engine and parameters at the state of a fitted scikit-learn model."""
+    """Our em and parameters at the state of a fitted scikit-learn model."""
     ours = GaussianMixture(
         model.n_components, covariance_type=model.covariance_type, n_jobs=n_jobs
     )
-    engine = ours._engine()
+    em = ours._em()
     if family:
-        engine = replace(engine, family=replace(engine.family, **family))
-    params = engine.family.from_parts(model.weights_, model.means_, model.covariances_)
-    return engine, params
+        em = replace(em, family=replace(em.family, **family))
+    params = em.family.from_parts(model.weights_, model.means_, model.covariances_)
+    return em, params
 
 
 def sklearn_step(model, X):
@@ -72,8 +72,8 @@ def sklearn_step(model, X):
     return step
 
 
-def our_step(engine, params, X):
-    return lambda: engine.step(X, params)
+def our_step(em, params, X):
+    return lambda: em.step(X, params)
 
 
 def seconds(step, repeats=1):
@@ -100,7 +100,5 @@ def interleaved(steps, repeats, warmup=1, at_least=0.03):
         for timings, step, count in zip(times, steps, loops, strict=True):
             timings.append(seconds(step, count))
     medians = [statistics.median(t) for t in times]
-    ratios = [
-        statistics.median(a / b for a, b in zip(times[0], t, strict=True)) for t in times
-    ]
+    ratios = [statistics.median(a / b for a, b in zip(times[0], t, strict=True)) for t in times]
     return medians, ratios

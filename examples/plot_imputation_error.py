@@ -11,7 +11,8 @@ deviation. EMImputer chooses its mixture by overimputation (its default).
 At 10% and 20% missing, the three imputers that use the other features
 (EMImputer, IterativeImputer, KNNImputer) lie within one another's spread.
 At 30% and 40%, EMImputer's mean error is the lowest of the four, by more
-than the spreads. SimpleImputer, which fills column means, stays near 1. The table under the figure gives the means and standard deviations.
+than the spreads. SimpleImputer, which fills column means, stays near 1.
+The table under the figure gives the means and standard deviations.
 """
 
 import matplotlib.pyplot as plt

@@ -66,18 +66,18 @@ class StepLengths:
 class _Parameterisation:
     """Maps parameters to the family's flat unconstrained vector and back."""
 
-    def __init__(self, engine, n_components, n_features):
-        self.engine = engine
+    def __init__(self, em, n_components, n_features):
+        self.em = em
         self.shape = (n_components, n_features)
 
     def pack(self, mixture):
-        return self.engine.family.pack(mixture)
+        return self.em.family.pack(mixture)
 
     def unpack(self, theta):
-        return self.engine.family.unpack(theta, self.shape)
+        return self.em.family.unpack(theta, self.shape)
 
 
-def run_squarem(X, start, engine, monitor, steps=StepLengths()):
+def run_squarem(X, start, em, monitor, steps=StepLengths()):
     """Iterate accelerated EM from ``start`` until the monitor says done.
 
     After each pair of EM steps the monitor also hears how much the second
@@ -85,15 +85,15 @@ def run_squarem(X, start, engine, monitor, steps=StepLengths()):
     gap rule of ``_monitor.GapMonitor`` reads. ``steps`` chooses the jumps'
     lengths.
     """
-    params = _Parameterisation(engine, start.n_components, start.n_features)
+    params = _Parameterisation(em, start.n_components, start.n_features)
     step_max = steps.initial_max
     # Invariant: `following` is F(current).
-    loglik, following = engine.step(X, start)
+    loglik, following = em.step(X, start)
     current = start
     monitor.report(loglik)
     descent = DESCENT.get(X.dtype, DESCENT[np.dtype(np.float32)])
     while not monitor.done:
-        loglik_1, twice = engine.step(X, following)
+        loglik_1, twice = em.step(X, following)
         if loglik_1 < monitor.lower_bound - descent * abs(monitor.lower_bound):
             # The EM step from `current` lowered the likelihood: reg_covar holds
             # up a component that a jump took below EM's own path. No step
@@ -108,7 +108,7 @@ def run_squarem(X, start, engine, monitor, steps=StepLengths()):
             return twice
 
         alpha, candidate = _extrapolate(params, thetas, twice, steps, step_max)
-        loglik_c, after = _try_step(X, engine, candidate)
+        loglik_c, after = _try_step(X, em, candidate)
         if loglik_c >= loglik_1:
             if alpha == 1.0:
                 # The "jump" was one more EM step, to `twice`: its gain and
@@ -163,11 +163,11 @@ def _extrapolate(params, thetas, t2, steps, step_max):
     return 1.0, t2
 
 
-def _try_step(X, engine, candidate):
+def _try_step(X, em, candidate):
     """One EM step from an extrapolated point; -inf if it is unusable."""
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loglik, after = engine.step(X, candidate)
+            loglik, after = em.step(X, candidate)
     except SingularCovarianceError:
         return -np.inf, None
     return (loglik, after) if np.isfinite(loglik) else (-np.inf, None)

@@ -65,8 +65,7 @@ def validated(estimator, X, reset=True, ensure_min_samples=1, rows_counted=True)
         )
     if X.shape[1] < 1:
         raise ValueError(
-            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
-            "required."
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
         )
     if rows_counted and any(np.isnan(size) for size in X.chunks[0]):
         raise ValueError(

@@ -49,13 +49,13 @@ def fill_missing(X, mixture, lower, upper, random_state=None):
     incomplete = np.flatnonzero(missing.any(axis=1))
     if incomplete.size == 0:
         return
-    engine = mixture._engine()
+    em = mixture._em()
     model = mixture._mixture()
     step = max(1, BLOCK_VALUES // (model.n_components * X.shape[1]))
     slices = [slice(i, i + step) for i in range(0, incomplete.size, step)]
 
     def fill(rows):
-        cond, shift = engine.conditionals(X[incomplete[rows]], model)
+        cond, shift = em.conditionals(X[incomplete[rows]], model)
         resp = cond.log_prob
         normalise_log_responsibilities(resp)
         if random_state is None:

@@ -3,7 +3,7 @@
 ``FittedMixtureMixin`` gives :class:`~sklearn_em.GaussianMixture` its methods
 past ``fit`` (labels, probabilities, densities, draws, information criteria)
 and keeps the fitted parameters in the data's dtype; the estimator provides
-``_family()`` and ``_engine()``. ``fitted_state_kept_on_failure`` restores an
+``_family()`` and ``_em()``. ``fitted_state_kept_on_failure`` restores an
 estimator whose fit fails or is interrupted.
 """
 
@@ -62,17 +62,17 @@ class FittedMixtureMixin:
         )
         return Mixture(weights, means, covariances, factors)
 
-    def _engine_and_data(self, X):
+    def _em_and_data(self, X):
         check_is_fitted(self)
         X = validate_with_nan(self, X, reset=False, rows_counted=False)
-        engine = self._engine()
-        return engine, X
+        em = self._em()
+        return em, X
 
     def _per_row(self, X, answer, width=None, dtype=None):
         """``answer`` of the weighted log-densities of each row of ``X``: an
         array, or a lazy Dask array for Dask input (see ``_fit.EM.per_row``)."""
-        engine, X = self._engine_and_data(X)
-        return engine.per_row(X, self._mixture(), answer, width, dtype)
+        em, X = self._em_and_data(X)
+        return em.per_row(X, self._mixture(), answer, width, dtype)
 
     def _score_and_count(self, X):
         """The mean log-likelihood of ``X`` (one reduction for Dask input), and its rows."""

@@ -311,17 +311,17 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         X_fit, weights = weighted_rows(X, sample_weight, self.n_components)
         if is_dask_collection(X):  # read from the source once, not once a pass
             X_fit, weights = persisted_if_it_fits(X_fit, weights)
-        engine = self._fitting_engine(X_fit, weights)
-        start = user_start(self, engine.family, X.shape[1])
+        em = self._fitting_em(X_fit, weights)
+        start = user_start(self, em.family, X.shape[1])
 
         trace = getattr(self, "_convergence_trace", self.lower_bound_) if warm else None
         previous = (self._mixture(), trace) if warm else None
         random_state = check_random_state(self.random_state)
-        result = fit(X_fit, engine, self._settings(), random_state, start, warm=previous)
+        result = fit(X_fit, em, self._settings(), random_state, start, warm=previous)
 
         self._set_mixture(result.params, X.dtype)
         # Labels from the stored parameters, so that predict(X) gives the same.
-        labels = engine.labels(X, self._mixture())
+        labels = em.labels(X, self._mixture())
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bounds_ = result.lower_bounds
@@ -363,19 +363,19 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
             covariance_type = getattr(self, "_fitted_covariance_type", covariance_type)
         return GaussianFamily(covariance_type, self.reg_covar)
 
-    def _engine(self, fitting=False):
+    def _em(self, fitting=False):
         """Passes of this mixture's family for one fit or one scoring."""
         return EM(self._family(fitting), Backend(threads_for(self.n_jobs)))
 
-    def _fitting_engine(self, X, weights):
-        """The engine of a fit on rows ``X`` with ``weights``: MAP with a prior."""
+    def _fitting_em(self, X, weights):
+        """The em of a fit on rows ``X`` with ``weights``: MAP with a prior."""
         prior = resolve_prior(
             self.prior, X, weights, self.n_components, self.covariance_type, self.reg_covar
         )
         family = replace(self._family(fitting=True), prior=prior)
         log_prior = None if prior is None else family.log_prior
-        engine = self._engine(fitting=True)
-        return replace(engine, family=family, sample_weight=weights, log_prior=log_prior)
+        em = self._em(fitting=True)
+        return replace(em, family=family, sample_weight=weights, log_prior=log_prior)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,9 +28,9 @@ def tuned(family=None, backend=None, settings=None):
         def _family(self, fitting=False):
             return replace(super()._family(fitting), **family)
 
-        def _engine(self, fitting=False):
-            engine = super()._engine(fitting)
-            return replace(engine, backend=replace(engine.backend, **backend))
+        def _em(self, fitting=False):
+            em = super()._em(fitting)
+            return replace(em, backend=replace(em.backend, **backend))
 
         def _settings(self):
             return replace(super()._settings(), **settings)

@@ -357,9 +357,7 @@ def test_data_is_persisted_only_when_it_fits(dask_client):
     small = chunked(three_clusters(with_nan=False))
     huge = da.zeros((10**12, 8), chunks=(10**8, 8))  # 64 TB, never computed
     weights = da.ones(10**12, chunks=10**8)  # 8 TB: too large as well
-    kept_small, kept_huge, kept_weights, nothing = persisted_if_it_fits(
-        small, huge, weights, None
-    )
+    kept_small, kept_huge, kept_weights, nothing = persisted_if_it_fits(small, huge, weights, None)
     graph = dict(kept_small.__dask_graph__())
     assert graph and all(isinstance(value, Future) for value in graph.values())
     assert kept_huge is huge and kept_weights is weights and nothing is None

@@ -30,8 +30,8 @@ def _kernels_of(covariance_type):
     return ("design", "centred", "origin") if diagonal else ("design", "centred")
 
 
-def _step(family, mixture, X, kernel, dtype=np.float64, backend=Backend()):
-    em = EM(replace(family, kernel=kernel), backend)
+def _step(family, mixture, X, kernel, dtype=np.float64, backend=None):
+    em = EM(replace(family, kernel=kernel), Backend() if backend is None else backend)
     prepared = em.prepare(X.astype(dtype), mixture)
     assert prepared.kernel == kernel
     return em.step(X.astype(dtype), mixture), prepared

@@ -203,13 +203,13 @@ def test_padding_patterns_changes_no_result(holed, structure):
     assert np.isfinite(padded_draws).all()
 
 
-def test_an_engine_reused_on_other_holes_recomputes_their_layout(holed):
+def test_an_em_reused_on_other_holes_recomputes_their_layout(holed):
     model = GaussianMixture(2, random_state=0).fit(holed)
     mixture = model._mixture()
     other = holed[::-1].copy()
-    engine = EM(GaussianFamily("full", model.reg_covar))
-    engine.statistics(holed, mixture)
-    reused, _ = engine.statistics(other, mixture)
+    em = EM(GaussianFamily("full", model.reg_covar))
+    em.statistics(holed, mixture)
+    reused, _ = em.statistics(other, mixture)
     fresh, _ = EM(GaussianFamily("full", model.reg_covar)).statistics(other, mixture)
     np.testing.assert_allclose(reused.s2, fresh.s2, rtol=1e-12)
     assert reused.loglik == pytest.approx(fresh.loglik, rel=1e-12)
@@ -252,17 +252,17 @@ def test_diagonal_closed_form_equals_the_general_path(holed):
 def test_rows_with_holes_taken_in_parts_give_the_same_pass(holed, covariance_type):
     model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(holed)
     mixture = model._mixture()
-    engine = EM(GaussianFamily(covariance_type, model.reg_covar))
-    whole, _ = engine.statistics(holed, mixture)
-    whole_log_prob = engine.log_prob(holed, mixture)
+    em = EM(GaussianFamily(covariance_type, model.reg_covar))
+    whole, _ = em.statistics(holed, mixture)
+    whole_log_prob = em.log_prob(holed, mixture)
     in_parts = GaussianFamily(covariance_type, model.reg_covar, tuning=Tuning(part_bytes=1))
-    engine = EM(in_parts)  # parts of 64 rows
-    parts, _ = engine.statistics(holed, mixture)
-    assert len(engine.cache) > 1
+    em = EM(in_parts)  # parts of 64 rows
+    parts, _ = em.statistics(holed, mixture)
+    assert len(em.cache) > 1
     np.testing.assert_allclose(parts.s2, whole.s2, rtol=1e-12)
     np.testing.assert_allclose(parts.nk, whole.nk, rtol=1e-12)
     assert parts.loglik == pytest.approx(whole.loglik, rel=1e-12)
-    np.testing.assert_allclose(engine.log_prob(holed, mixture), whole_log_prob, rtol=1e-12)
+    np.testing.assert_allclose(em.log_prob(holed, mixture), whole_log_prob, rtol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # its log-determinant
