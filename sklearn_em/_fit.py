@@ -231,6 +231,9 @@ def _run(X, em, settings, start, previous_lower_bound, index):
 def initial_params(X, em, settings, user_start, random_state):
     """The user's weights, means and covariances, the rest from ``init_params``."""
     if settings.init_params == SEARCH:
+        if is_dask_collection(X):  # the short runs search in memory, on a sample
+            X, sample_weight = start_rows(X, em.sample_weight, random_state)
+            em = replace(em, sample_weight=sample_weight, cache=LayoutCache())
         one_start = replace(settings, init_params=SEARCH_INIT)
         start = partial(initial_params, X, em, one_start, user_start)
         run = run_squarem if settings.acceleration == "squarem" else run_plain_em

@@ -76,8 +76,9 @@ def test_plain_em_from_one_start_equals_numpy(dask_client, covariance_type, with
         {"n_init": 2, "init_params": "k-means++"},
         {"init_params": "random_from_data", "covariance_type": "diag"},
         {"prior": "conjugate"},
+        {"init_params": "k-means++-search"},
     ],
-    ids=["defaults", "n_init", "random_from_data", "prior"],
+    ids=["defaults", "n_init", "random_from_data", "prior", "search"],
 )
 def test_default_fit_from_a_seed_equals_numpy(dask_client, settings):
     # Fewer rows than a Dask start samples: the start is the in-memory one.
