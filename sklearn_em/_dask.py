@@ -204,16 +204,13 @@ def persisted_if_it_fits(*arrays):
 
 def _cluster_memory(client):
     """The workers' memory limits; a worker without one counts its host's memory (once a host)."""
-    workers = client.scheduler_info()["workers"].values()
-    limited = sum(w["memory_limit"] for w in workers if w.get("memory_limit"))
-    unlimited_hosts = {w["host"] for w in workers if not w.get("memory_limit")}
+    workers = client.scheduler_info()["workers"]
+    limited = sum(w["memory_limit"] for w in workers.values() if w.get("memory_limit"))
+    unlimited_hosts = {w["host"] for w in workers.values() if not w.get("memory_limit")}
     if not unlimited_hosts:
         return limited
     host_memory = client.run(lambda: __import__("psutil").virtual_memory().total)
-    by_host = {
-        client.scheduler_info()["workers"][address]["host"]: total
-        for address, total in host_memory.items()
-    }
+    by_host = {workers[address]["host"]: total for address, total in host_memory.items()}
     return limited + sum(by_host[host] for host in unlimited_hosts)
 
 
