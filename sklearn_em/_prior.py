@@ -14,6 +14,7 @@ per fit (``resolve_prior``); the driver sees only the frozen result.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import gammaln, multigammaln
@@ -103,6 +104,11 @@ class ResolvedPrior:
     mean: np.ndarray  # (d,)
     dof: float
     scale: object  # (d, d) for 'full' and 'tied', a positive float otherwise
+
+    @cached_property
+    def log_det_scale(self):
+        """``log |scale|`` for 'full' and 'tied': once a fit, not once a pass."""
+        return np.linalg.slogdet(self.scale)[1]
 
 
 def resolve_prior(prior, X, sample_weight, n_components, covariance_type, reg_covar):
@@ -207,7 +213,7 @@ def log_prior_density(prior, mixture):
         factors = np.broadcast_to(U, (k, d, d))
         log_det_cov = -2 * np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(axis=1)
         n_covariances = 1 if prior.covariance_type == "tied" else k
-        log_det_scale = np.linalg.slogdet(prior.scale)[1]
+        log_det_scale = prior.log_det_scale
         trace = np.einsum("ab,kbc,kac->k", prior.scale, factors, factors)[:n_covariances]
         total = np.sum(
             0.5 * nu * log_det_scale
