@@ -241,19 +241,16 @@ def map_rows(function, X, n_columns, dtype, *shared):
     """``function(chunk, *shared)`` for every row chunk, as a lazy array chunked like ``X``.
 
     ``n_columns`` is the width of each chunk's result, or None for one value
-    a row. ``shared`` enters the graph once.
+    a row. ``shared`` enters the graph once. An empty chunk gives an empty
+    result without calling ``function``.
     """
     import dask
 
     shared = [dask.delayed(value, traverse=False) for value in shared]
-    if n_columns is None:
-        return X.map_blocks(
-            function, *shared, drop_axis=1, dtype=dtype, meta=np.empty((0,), dtype)
-        )
-    return X.map_blocks(
-        function,
-        *shared,
-        chunks=(X.chunks[0], (n_columns,)),
-        dtype=dtype,
-        meta=np.empty((0, n_columns), dtype),
-    )
+    empty = np.empty((0,) if n_columns is None else (0, n_columns), dtype)
+    layout = {"drop_axis": 1} if n_columns is None else {"chunks": (X.chunks[0], (n_columns,))}
+    return X.map_blocks(_unless_empty, function, empty, *shared, dtype=dtype, meta=empty, **layout)
+
+
+def _unless_empty(chunk, function, empty, *shared):
+    return empty if chunk.shape[0] == 0 else function(chunk, *shared)

@@ -7,8 +7,6 @@ memory computes for its rows. Statistics come back as one sum per pass;
 per-row answers stay lazy.
 """
 
-import numpy as np
-
 from . import _pass
 from ._blocks import Backend
 from ._dask import check_finite_chunk, map_reduce, map_rows
@@ -28,15 +26,13 @@ def per_row(X, family, prepared, answer, width, dtype):
     ``width`` is the number of columns of ``answer``'s result, or None for
     one value a row; ``dtype`` its dtype.
     """
-    return map_rows(_chunk_answer, X, width, dtype, family, prepared, answer, width, dtype)
+    return map_rows(_chunk_answer, X, width, dtype, family, prepared, answer)
 
 
 def _chunk_statistics(chunk, weights, family, prepared):
     return _pass.statistics(chunk, family, prepared, Backend(), None, weights)
 
 
-def _chunk_answer(chunk, family, prepared, answer, width, dtype):
-    if chunk.shape[0] == 0:
-        return np.empty((0,) if width is None else (0, width), dtype)
+def _chunk_answer(chunk, family, prepared, answer):
     check_finite_chunk(chunk)
     return _pass.log_prob(chunk, family, prepared, Backend(), answer)

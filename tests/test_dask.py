@@ -21,8 +21,8 @@ pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 
-# Uneven chunks: a one-row chunk, and a chunk (rows 150-159) that will hold only NaN.
-CHUNKS = (1, 149, 10, 240, 100)
+# Uneven chunks: a one-row chunk, a chunk (rows 150-159) that will hold only NaN, an empty one.
+CHUNKS = (1, 149, 10, 0, 240, 100)
 
 
 def three_clusters(with_nan, n=500, seed=0):
