@@ -258,16 +258,17 @@ class ColumnMoments:
 
 def column_moments(X, sample_weight=None):
     """The ``ColumnMoments`` of ``X`` (NumPy: in memory; Dask: two reductions)."""
-    if is_dask_collection(X):
-        first = map_reduce(_first_moments, [X, sample_weight], add=_add_each)
-        mean = first[0] / first[1]
-        second = map_reduce(_second_moments, [X, sample_weight], mean, add=_add_each)
-    else:
-        first = _first_moments(X, sample_weight)
-        mean = first[0] / first[1]
-        second = _second_moments(X, sample_weight, mean)
-    pair_weight, scatter = second
+    first = _summed(_first_moments, X, sample_weight)
+    mean = first[0] / first[1]
+    pair_weight, scatter = _summed(_second_moments, X, sample_weight, mean)
     return ColumnMoments(mean, pair_weight, scatter, float(first[2]), first[3] == 0)
+
+
+def _summed(moments, X, weights, *shared):
+    """``moments(X, weights, *shared)``: at once in memory, chunk by chunk and summed for Dask."""
+    if is_dask_collection(X):
+        return map_reduce(moments, [X, weights], *shared, add=_add_each)
+    return moments(X, weights, *shared)
 
 
 def _first_moments(X, weights=None):
