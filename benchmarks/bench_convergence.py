@@ -33,9 +33,11 @@ medians over seeds, each seed timing the methods in turn.
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_diabetes, load_wine
@@ -44,6 +46,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_em import GaussianMixture
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from tests.helpers import broad_and_tight  # noqa: E402  (shared with the tests)
 
 # The bar's gap to the optimum.
 BAR = 1e-4
@@ -112,19 +117,6 @@ def stopping_problems():
     problems.append(("wine 30% NaN, k=2 tied", 2, "tied", lambda s: with_missing(wine, s)))
     problems.append(("diabetes 30% NaN, k=2", 2, "full", lambda s: with_missing(diabetes, s)))
     return problems
-
-
-def broad_and_tight(d, k, n=2000):
-    """A broad cluster holding half the rows, and k - 1 tight ones of unequal spreads."""
-    rng = np.random.default_rng([d, k, 0])
-    centres = rng.uniform(-4, 4, size=(k - 1, d))
-    sizes = rng.multinomial(n // 2, np.full(k - 1, 1 / (k - 1)))
-    parts = [rng.normal(scale=2.0, size=(n // 2, d))]
-    parts += [
-        c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d))
-        for c, m in zip(centres, sizes, strict=True)
-    ]
-    return np.vstack(parts)
 
 
 def hard_problems():

@@ -95,6 +95,20 @@ def dense_covariance(covariance_type, covariances, k, d):
     return covariances[k] * np.eye(d)
 
 
+def broad_and_tight(d=3, k=8, n=2000):
+    """A broad cluster holding half the rows, and k - 1 tight ones of unequal
+    spreads: EM's local optima (tests/test_convergence.py, bench_convergence.py)."""
+    rng = np.random.default_rng([d, k, 0])
+    centres = rng.uniform(-4, 4, size=(k - 1, d))
+    sizes = rng.multinomial(n // 2, np.full(k - 1, 1 / (k - 1)))
+    parts = [rng.normal(scale=2.0, size=(n // 2, d))]
+    parts += [
+        c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d))
+        for c, m in zip(centres, sizes, strict=True)
+    ]
+    return np.vstack(parts)
+
+
 # -- the command line ----------------------------------------------------
 
 CLUSTER = ["cluster", "--k", "1-4", "--tol", "1e-2"]

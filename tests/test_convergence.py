@@ -12,6 +12,7 @@ from sklearn_em import GaussianMixture
 from sklearn_em.__main__ import load_two_gaussians
 from sklearn_em._monitor import GapMonitor, monitor_for
 
+from .helpers import broad_and_tight
 from .sklearn_suite import load_suite
 
 
@@ -167,22 +168,9 @@ def test_converged_and_warning_keep_their_meaning():
 # -- the searching start -------------------------------------------------------
 
 
-def _hard_problem(d=3, k=8, n=2000):
-    """A broad cluster holding half the rows, and k - 1 tight ones of unequal spreads."""
-    rng = np.random.default_rng([d, k, 0])
-    centres = rng.uniform(-4, 4, size=(k - 1, d))
-    sizes = rng.multinomial(n // 2, np.full(k - 1, 1 / (k - 1)))
-    parts = [rng.normal(scale=2.0, size=(n // 2, d))]
-    parts += [
-        c + rng.uniform(0.3, 0.7) * rng.normal(size=(m, d))
-        for c, m in zip(centres, sizes, strict=True)
-    ]
-    return np.vstack(parts)
-
-
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_searching_start_finds_the_best_optimum_more_often():
-    X = _hard_problem()
+    X = broad_and_tight()
     seeds = range(8)
 
     def fitted_scores(init):
@@ -197,7 +185,7 @@ def test_searching_start_finds_the_best_optimum_more_often():
 
 
 def test_searching_start_is_reproducible_and_thread_independent():
-    X = _hard_problem(n=800)
+    X = broad_and_tight(n=800)
     common = dict(init_params="k-means++-search", random_state=3, acceleration=None, tol=1e-4)
     one = GaussianMixture(8, n_jobs=1, **common).fit(X)
     again = GaussianMixture(8, n_jobs=1, **common).fit(X)
@@ -207,7 +195,7 @@ def test_searching_start_is_reproducible_and_thread_independent():
 
 
 def test_searching_start_with_missing_values():
-    X = _hard_problem()
+    X = broad_and_tight()
     X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
     X = X[~np.isnan(X).all(axis=1)]
     model = GaussianMixture(3, init_params="k-means++-search", random_state=0).fit(X)
