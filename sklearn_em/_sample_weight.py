@@ -8,7 +8,7 @@ weight what removing the row fits.
 import numpy as np
 from sklearn.utils import check_array
 
-from ._dask import as_row_array, is_dask_collection
+from ._dask import as_row_array, dask_array_module, is_dask_collection
 from ._validation import check_every_feature_observed
 
 
@@ -17,35 +17,50 @@ def validated_sample_weight(sample_weight, X, n_components):
 
     Raises a ValueError naming the problem and its fix for a wrong shape,
     a negative or non-finite weight, or fewer weighted rows than components.
+    Dask weights for Dask rows stay lazy: a Dask vector chunked like the
+    rows, checked by one reduction on the cluster.
     """
+    return _validated_and_counted(sample_weight, X, n_components)[0]
+
+
+def _validated_and_counted(sample_weight, X, n_components):
+    """The validated weights (or None) and how many of them are positive."""
     if sample_weight is None:
-        return None
-    weights = check_array(
-        sample_weight,
-        ensure_2d=False,
-        ensure_all_finite=False,
-        dtype=np.float64,
-        input_name="sample_weight",
-    )
-    if weights.shape != (X.shape[0],):
-        raise ValueError(
-            f"sample_weight has shape {weights.shape}, but X has {X.shape[0]} rows: "
-            f"sample_weight must hold one number per row, shape ({X.shape[0]},); "
-            "check its length."
+        return None, X.shape[0]
+    if is_dask_collection(sample_weight) and is_dask_collection(X):
+        weights = _dask_weights(sample_weight, X)
+        da = dask_array_module()
+        counts = da.compute(
+            da.count_nonzero(~da.isfinite(weights)),
+            da.count_nonzero(weights < 0),
+            da.count_nonzero(weights),
         )
-    if not np.all(np.isfinite(weights)):
-        raise ValueError(
-            f"sample_weight holds {np.count_nonzero(~np.isfinite(weights))} NaN or "
-            "infinite value(s): replace NaN or inf with a finite weight (0 leaves the "
-            "row out)."
+    else:
+        weights = check_array(
+            sample_weight,
+            ensure_2d=False,
+            ensure_all_finite=False,
+            dtype=np.float64,
+            input_name="sample_weight",
         )
-    if np.any(weights < 0):
-        raise ValueError(
-            f"sample_weight holds {np.count_nonzero(weights < 0)} negative value(s); a "
-            "weight counts how much a row contributes, so it must be >= 0. Use 0 to "
-            "leave a row out."
+        if weights.shape != (X.shape[0],):
+            raise _wrong_shape(weights.shape, X.shape[0])
+        counts = (
+            np.count_nonzero(~np.isfinite(weights)),
+            np.count_nonzero(weights < 0),
+            np.count_nonzero(weights),
         )
-    n_weighted = np.count_nonzero(weights)
+    n_not_finite, n_negative, n_weighted = (int(count) for count in counts)
+    if n_not_finite:
+        raise ValueError(
+            f"sample_weight holds {n_not_finite} NaN or infinite value(s): replace NaN or "
+            "inf with a finite weight (0 leaves the row out)."
+        )
+    if n_negative:
+        raise ValueError(
+            f"sample_weight holds {n_negative} negative value(s); a weight counts how much "
+            "a row contributes, so it must be >= 0. Use 0 to leave a row out."
+        )
     if n_weighted == 0:
         raise ValueError(
             "sample_weight is zero on every row, so no row counts: give at least "
@@ -58,7 +73,34 @@ def validated_sample_weight(sample_weight, X, n_components):
             "samples as components. Give more rows a positive weight or reduce "
             "n_components."
         )
-    return weights
+    return weights, n_weighted
+
+
+def _dask_weights(sample_weight, X):
+    """A Dask array or Series of weights as a lazy float64 vector chunked like ``X``'s rows."""
+    if hasattr(sample_weight, "to_dask_array"):  # a Dask Series (or DataFrame)
+        sample_weight = sample_weight.to_dask_array(lengths=True)
+    shape = sample_weight.shape
+    if len(shape) == 1 and np.isnan(shape[0]):
+        raise ValueError(
+            "sample_weight is a Dask array whose chunk sizes are unknown (NaN), so its "
+            "length cannot be checked: call sample_weight.compute_chunk_sizes() first."
+        )
+    if shape != (X.shape[0],):
+        raise _wrong_shape(shape, X.shape[0])
+    if not (np.issubdtype(sample_weight.dtype, np.number) or sample_weight.dtype == bool):
+        raise ValueError(
+            f"sample_weight holds {sample_weight.dtype} values; weights must be numbers: "
+            "convert them with sample_weight.astype(float)."
+        )
+    return as_row_array(sample_weight.astype(np.float64), X)
+
+
+def _wrong_shape(shape, n_rows):
+    return ValueError(
+        f"sample_weight has shape {shape}, but X has {n_rows} rows: sample_weight must "
+        f"hold one number per row, shape ({n_rows},); check its length."
+    )
 
 
 def weighted_criterion(model, X, sample_weight, name):
@@ -71,7 +113,7 @@ def weighted_criterion(model, X, sample_weight, name):
     if sample_weight is None:
         return getattr(model, name)(X)
     log_likelihood = float(sample_weight @ model.score_samples(X))
-    penalty = np.log(sample_weight.sum()) if name == "bic" else 2.0
+    penalty = np.log(float(sample_weight.sum())) if name == "bic" else 2.0
     return -2 * log_likelihood + model._n_parameters() * penalty
 
 
@@ -83,13 +125,14 @@ def weighted_rows(X, sample_weight, n_components):
     (selecting them would lose the chunk sizes): a zero weight then counts
     nothing, and the weights come back as a Dask array chunked like the rows.
     """
-    weights = validated_sample_weight(sample_weight, X, n_components)
+    weights, n_weighted = _validated_and_counted(sample_weight, X, n_components)
+    all_weighted = n_weighted == X.shape[0]
     if weights is not None and is_dask_collection(X):
         weights_by_chunk = as_row_array(weights, X)
-        if not weights.all():
+        if not all_weighted:
             check_every_feature_observed(X, weights_by_chunk)
         return X, weights_by_chunk
-    if weights is None or weights.all():
+    if weights is None or all_weighted:
         return X, weights
     kept = weights > 0
     X = X[kept]

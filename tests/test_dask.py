@@ -10,9 +10,11 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_em import EMImputer, GaussianMixture, GaussianMixtureIC
+from sklearn_em._sample_weight import validated_sample_weight
 
 from .helpers import COVARIANCE_TYPES, FITTED, start_after_one_step
 
@@ -94,6 +96,49 @@ def test_sample_weight_equals_numpy(dask_client):
     expected = GaussianMixture(3, random_state=0).fit(X, sample_weight=weights)
     ours = GaussianMixture(3, random_state=0).fit(chunked(X), sample_weight=weights)
     assert_same_fit(ours, expected)
+
+
+def test_dask_weights_stay_lazy_and_equal_numpy_weights(dask_client):
+    X = three_clusters(with_nan=True)
+    weights = np.random.default_rng(1).integers(0, 3, X.shape[0]).astype(float)
+    expected = GaussianMixture(3, random_state=0).fit(X, sample_weight=weights)
+    lazy = da.from_array(weights, chunks=100)  # not the rows' chunks
+    series = dd.from_pandas(pd.Series(weights), npartitions=3)
+    for dask_weights in (lazy, series):
+        ours = GaussianMixture(3, random_state=0).fit(chunked(X), sample_weight=dask_weights)
+        assert_same_fit(ours, expected)
+    selector = GaussianMixtureIC(3, random_state=0)
+    in_memory = clone(selector).fit(X, sample_weight=weights).criterion_
+    on_dask = selector.fit(chunked(X), sample_weight=lazy).criterion_
+    assert on_dask["n_iter"] == in_memory["n_iter"]
+    np.testing.assert_allclose(on_dask["bic"], in_memory["bic"], rtol=1e-10)
+    assert isinstance(validated_sample_weight(lazy, chunked(X), 3), da.Array)
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (np.r_[np.ones(499), -1.0], "1 negative"),
+        (np.r_[np.ones(498), np.nan, np.inf], "2 NaN or infinite"),
+        (np.zeros(500), "zero on every row"),
+        (np.r_[np.ones(2), np.zeros(498)], "2 row\\(s\\) a positive weight, fewer than"),
+        (np.ones(499), "shape \\(499,\\), but X has 500 rows"),
+        (np.array(["a"] * 500), "weights must be numbers"),
+    ],
+    ids=["negative", "not-finite", "all-zero", "too-few", "length", "strings"],
+)
+def test_dask_weights_are_checked_on_the_cluster(dask_client, weights, message):
+    X = chunked(three_clusters(with_nan=False))
+    with pytest.raises(ValueError, match=message):
+        GaussianMixture(3).fit(X, sample_weight=da.from_array(weights, chunks=100))
+
+
+def test_dask_weights_of_unknown_length_are_refused(dask_client):
+    X = chunked(three_clusters(with_nan=False))
+    weights = da.ones(500, chunks=100)
+    unknown = weights[weights > 0]  # chunk sizes unknown until computed
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        GaussianMixture(3).fit(X, sample_weight=unknown)
 
 
 def test_float32_stays_float32(dask_client):
