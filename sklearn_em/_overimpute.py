@@ -266,10 +266,9 @@ def _preferred(squares, weights):
     """Each bound's RMSE from its ``(bounds, cells)`` squared errors, and the bound to use.
 
     A bound changes the few cells it clips, so its score differs from the
-    first's by the noise of a few cells: it replaces the first only if it
-    lowers the mean squared error by more than one standard error of the
-    cells' paired differences, ``BOUND_EVIDENCE`` times (the first is the
-    simpler, unbounded, choice).
+    first's by the noise of a few cells: it replaces the first (the simpler,
+    unbounded, choice) only if it lowers the mean squared error by more than
+    ``BOUND_EVIDENCE`` standard errors of the cells' paired differences.
     """
     rmse = np.sqrt(np.average(squares, axis=1, weights=weights))
     gains = np.average(squares[0] - squares, axis=1, weights=weights)
