@@ -3,11 +3,49 @@
 import numpy as np
 
 from ._blocks import map_blocks
-from ._dialect import fill_empty_features, with_nan_where_missing
+from ._dialect import as_bounds, fill_empty_features, with_nan_where_missing
 from ._pass import normalise_log_responsibilities
 
 # Rows of one block: conditional means take (k, rows, d) floats.
 BLOCK_VALUES = 2**20
+# What the bounds left to choose ('auto') become under each choice, in order
+# of preference on ties: the first is the simpler.
+AUTO_BOUNDS = {"none": (-np.inf, np.inf), "observed": ("observed", "observed")}
+
+
+def bounds_under(min_value, max_value, choice, observed):
+    """An imputer's bounds, arrays of shape (n_features,), when 'auto' is
+    ``choice`` (a key of ``AUTO_BOUNDS``; anything else: no bound) and
+    ``observed`` the features' smallest and largest observed values."""
+    chosen = AUTO_BOUNDS.get(choice, (-np.inf, np.inf))
+    settings = [
+        c if _is_auto(s) else s for s, c in zip((min_value, max_value), chosen, strict=True)
+    ]
+    return as_bounds(*settings, observed)
+
+
+def bound_choices(min_value, max_value, modelled):
+    """The bounds an imputer chooses among (``_overimpute.choose_mixture``):
+    each of ``AUTO_BOUNDS`` if a bound is 'auto', else 'given' alone; each a
+    function of the ``modelled`` features' observed range giving their bounds."""
+
+    def under(choice):
+        def bounds(observed):
+            whole = [np.full(modelled.shape, np.nan) for _ in observed]
+            for full, part in zip(whole, observed, strict=True):
+                full[modelled] = part
+            lower, upper = bounds_under(min_value, max_value, choice, whole)
+            return lower[modelled], upper[modelled]
+
+        return bounds
+
+    if _is_auto(min_value) or _is_auto(max_value):
+        return {name: under(name) for name in AUTO_BOUNDS}
+    return {"given": under("given")}
+
+
+def _is_auto(bound):
+    return isinstance(bound, str) and bound == "auto"
 
 
 def completed(imputer, X, missing, mixture, random_state=None):

@@ -57,8 +57,8 @@ class Tuning:
 # From this many coordinates on, a Cholesky factor and the inverse from it
 # (LAPACK's potrf and potri, one call each per matrix) beat both numpy's
 # batched inv (an LU solve against the identity) and the eliminations over
-# the stack: 1.5-2x and 2.5-4x at q = 30-45, one thread.
-MIN_FACTORED_Q = 24
+# the stack, one thread (figures in benchmarks/README.md, "Imputation").
+MIN_FACTORED_Q = 18
 
 
 DEFAULT_TUNING = Tuning()
@@ -357,18 +357,24 @@ def spd_inverse(matrices, min_stack=DEFAULT_TUNING.min_stack):
 
 
 def _factored_inverse(matrices):
-    """``spd_inverse`` matrix by matrix through LAPACK's Cholesky factor and potri."""
+    """``spd_inverse`` matrix by matrix through LAPACK's Cholesky factor and potri.
+
+    The loop does no more than the two calls and a copy of the factor's
+    diagonal: the logarithms are taken over the stack after it, and potri
+    inverts in place (per matrix, this halved the loop's time at q = 30).
+    """
     *stack, q, _ = matrices.shape
     flat = matrices.reshape(-1, q, q)
     potrf, potri = get_lapack_funcs(("potrf", "potri"), (flat,))
     inverses = np.empty_like(flat)
-    half_log_det = np.empty(flat.shape[0])
+    diagonals = np.empty(flat.shape[:2])
     for i, matrix in enumerate(flat):
         factor, info = potrf(matrix, lower=True, clean=False)
         if info != 0:
             raise np.linalg.LinAlgError("Matrix is not positive definite")
-        half_log_det[i] = np.log(np.diagonal(factor)).sum()
-        inverses[i], _ = potri(factor, lower=True)
+        diagonals[i] = factor.diagonal()
+        inverses[i] = potri(factor, lower=True, overwrite_c=True)[0]
+    half_log_det = np.log(diagonals).sum(axis=1)
     # potri fills the lower triangle only.
     upper = np.triu_indices(q, 1)
     inverses[:, upper[0], upper[1]] = inverses[:, upper[1], upper[0]]

@@ -14,14 +14,13 @@ from . import _dask_impute
 from ._bootstrap import bootstrap_mixture, completed_copies
 from ._dask import is_dask_collection
 from ._dialect import (
-    as_bounds,
     marks_nan,
     missing_mask,
     observed_range,
     warn_of_dropped_features,
     with_nan_where_missing,
 )
-from ._filling import completed
+from ._filling import bound_choices, bounds_under, completed
 from ._fitted import fitted_state_kept_on_failure
 from ._gaussian import FAMILIES
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
@@ -33,7 +32,7 @@ _BOUND_CONSTRAINT = [
     None,
     Interval(Real, None, None, closed="both"),
     "array-like",
-    StrOptions({"observed"}),
+    StrOptions({"observed", "auto"}),
 ]
 
 
@@ -109,21 +108,26 @@ class EMImputer(TransformerMixin, BaseEstimator):
         their spread carries the uncertainty of the parameters as well as
         that of the missing values.
 
-    min_value : float, array-like of shape (n_features,) or 'observed', \
-            default=-np.inf
+    min_value : float, array-like of shape (n_features,), 'observed' or 'auto', \
+            default='auto'
         The smallest value an imputation may take, for every feature or per
         feature; 'observed' is each feature's smallest value observed during
         ``fit``. Expectations and posterior draws below it are set to it
         (clipped, so a draw can land exactly on the bound); observed values
-        are never changed.
+        are never changed. 'auto' chooses, by the overimputation that
+        chooses the model, between no bound (-inf) and 'observed'
+        (``imputation_bounds_``); when there is nothing to score (too few
+        cells, or a fixed model with fixed bounds) it is no bound.
 
-    max_value : float, array-like of shape (n_features,) or 'observed', \
-            default=np.inf
+    max_value : float, array-like of shape (n_features,), 'observed' or 'auto', \
+            default='auto'
         The largest value an imputation may take; as ``min_value``.
         ``min_value='observed', max_value='observed'`` keeps every imputation
         within its feature's observed range: it helps where rare extreme
         values make a Gaussian extrapolate, and can cost where the missing
-        values lie beyond the observed ones (see ``benchmarks/README.md``).
+        values lie beyond the observed ones (see ``benchmarks/README.md``);
+        'auto' lets overimputation decide, with ``min_value``'s 'auto' if
+        both are.
 
     add_indicator : bool, default=False
         If True, append a :class:`~sklearn.impute.MissingIndicator` of the
@@ -167,11 +171,19 @@ class EMImputer(TransformerMixin, BaseEstimator):
     covariance_type_ : str or None
         The covariance type of ``mixture_`` (chosen, or as given).
 
+    imputation_bounds_ : {'none', 'observed', 'given'} or None
+        What the bounds set to 'auto' became: 'none' (unbounded) or
+        'observed' (each feature's observed range); 'given' when neither
+        ``min_value`` nor ``max_value`` is 'auto'. None when every feature
+        is empty.
+
     candidate_scores_ : dict of str to list
-        One entry per fit, in order: ``n_components``, ``covariance_type``,
-        ``covariance_shrinkage`` (0: unshrunk), ``fitted_to`` ('rest' for the
-        screening fits, 'all'), ``overimputation_rmse`` (NaN when unscored,
-        inf for a collapsed fit) and ``fit_time`` in seconds.
+        One entry per fit and bound, in order: ``n_components``,
+        ``covariance_type``, ``covariance_shrinkage`` (0: unshrunk),
+        ``fitted_to`` ('rest' for the screening fits, 'all'), ``bounds``
+        (as ``imputation_bounds_``), ``overimputation_rmse`` (NaN when
+        unscored, inf for a collapsed fit) and ``fit_time`` in seconds (of
+        the fit, repeated on each of its bounds).
         ``pandas.DataFrame(imputer.candidate_scores_)`` shows it as a table.
 
     n_features_in_ : int
@@ -228,8 +240,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         acceleration="squarem",
         random_state=None,
         sample_posterior=False,
-        min_value=-np.inf,
-        max_value=np.inf,
+        min_value="auto",
+        max_value="auto",
         add_indicator=False,
         keep_empty_features=False,
         verbose=0,
@@ -338,6 +350,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             marker = np.nan if marks_nan(self.missing_values) else self.missing_values
             self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
         self.mixture_ = self.posterior_mixture_ = self.n_components_ = self.covariance_type_ = None
+        self.imputation_bounds_ = None
         self.n_iter_ = 0
         self.candidate_scores_ = {}
         modelled = ~self._empty_features
@@ -346,12 +359,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
             candidates = candidate_settings(
                 self.n_components, self.covariance_type, X.shape[0], self.prior
             )
-            lower, upper = self._bounds()
-            self.mixture_, self.candidate_scores_ = choose_mixture(
+            self.mixture_, self.imputation_bounds_, self.candidate_scores_ = choose_mixture(
                 X,
                 candidates,
                 self._make_mixture,
-                (lower[modelled], upper[modelled]),
+                bound_choices(self.min_value, self.max_value, modelled),
                 cells_to_hide(~np.isnan(X), np.random.RandomState(rng.randint(_MAX_SEED))),
                 weights,
             )
@@ -402,7 +414,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     def _bounds(self):
         """``min_value`` and ``max_value`` as arrays of shape (n_features_in_,)."""
-        return as_bounds(self.min_value, self.max_value, self._observed_range)
+        return bounds_under(
+            self.min_value, self.max_value, self.imputation_bounds_, self._observed_range
+        )
 
     def _kept_features(self):
         empty = self._empty_features

@@ -276,8 +276,10 @@ def test_bounds_hold_for_expectations_and_draws(digits_holed, sample_posterior):
     _, X = digits_holed
     missing = np.isnan(X)
     one_gaussian = dict(n_components=1, covariance_type="full")
-    imputer = EMImputer(**one_gaussian, sample_posterior=sample_posterior, random_state=0).fit(X)
-    free = imputer.transform(X)
+    imputer = EMImputer(
+        **one_gaussian, sample_posterior=sample_posterior, min_value=-np.inf, max_value=np.inf
+    )
+    free = imputer.set_params(random_state=0).fit(X).transform(X)
     # Unbounded, the Gaussian model puts some pixels below 0: the bounds have work to do.
     assert free[missing].min() < -0.5
     # Refitted with the same seed, the imputer draws the same values again.

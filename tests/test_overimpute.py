@@ -9,9 +9,11 @@ from sklearn_em import EMImputer
 from sklearn_em._overimpute import (
     AUTO_CANDIDATES,
     AUTO_SHRINKAGES,
+    BOUND_EVIDENCE,
     HIDDEN_SHARE,
     TABLE_COLUMNS,
     Candidates,
+    _preferred,
     candidate_settings,
     cells_to_hide,
     choose_mixture,
@@ -35,6 +37,11 @@ def test_hidden_cells_are_observed_and_every_column_keeps_one():
     assert hidden[:, :4].sum() / observed[:, :4].sum() == pytest.approx(HIDDEN_SHARE, abs=0.02)
 
 
+def _unbounded_or_range(d):
+    """choose_mixture's bounds: none, or the observed range it is given."""
+    return {"none": lambda observed: (np.full(d, -np.inf), np.full(d, np.inf)), "range": tuple}
+
+
 def test_each_score_is_the_error_of_an_independent_fit():
     _, X = _holed_iris()
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(1))
@@ -43,33 +50,75 @@ def test_each_score_is_the_error_of_an_independent_fit():
     def make(k, kind, **overrides):
         return GaussianMixture(k, covariance_type=kind, random_state=0, **overrides)
 
-    bounds = (np.full(4, -np.inf), np.full(4, np.inf))
-    mixture, table = choose_mixture(X, candidates, make, bounds, hidden)
+    mixture, bound, table = choose_mixture(X, candidates, make, _unbounded_or_range(4), hidden)
     overimputed = np.where(hidden, np.nan, X)
+    # A bound is scored at the range of the cells left observed.
+    rest_range = {
+        "none": (-np.inf, np.inf),
+        "range": (np.nanmin(overimputed, axis=0), np.nanmax(overimputed, axis=0)),
+    }
     scale = np.nanstd(X, axis=0)
-    rows = list(zip(*(table[name] for name in TABLE_COLUMNS[:5]), strict=True))
+    rows = list(zip(*(table[name] for name in TABLE_COLUMNS[:6]), strict=True))
+    assert [row[4] for row in rows] == ["none", "range"] * (len(rows) // 2)
     # The shrinkage is screened with one Gaussian fitted to the rest; the
     # forms are fitted to all of X at the best screened shrinkage.
     screened = [row for row in rows if row[3] == "rest"]
-    assert [row[2] for row in screened] == list(AUTO_SHRINKAGES)
-    best_shrinkage = min(screened, key=lambda row: row[4])[2]
+    assert [row[2] for row in screened[::2]] == list(AUTO_SHRINKAGES)
+    best_shrinkage = min(screened, key=lambda row: row[5])[2]
     forms = [row for row in rows if row[3] == "all"]
-    assert [row[:2] for row in forms] == list(AUTO_CANDIDATES)
+    assert [row[:2] for row in forms[::2]] == list(AUTO_CANDIDATES)
     assert {row[2] for row in forms} == {best_shrinkage}
-    for k, kind, shrinkage, fitted_to, score in rows:
-        # The same model through the public API: the prior written out.
+    # Each screen starts where the one before ended, and one Gaussian fitted
+    # to all of X starts from the screen at its shrinkage.
+    screens = {}
+    for k, kind, shrinkage, fitted_to, name, score in rows:
         prior = shrinkage_prior(X, shrinkage)
-        if fitted_to == "rest":
-            refit = EMImputer(k, covariance_type=kind, tol=1e-2, prior=prior, random_state=0)
-            filled = refit.fit_transform(overimputed)
+        lower, upper = rest_range[name]
+        if (k, kind) == (1, "full") and (shrinkage, fitted_to) not in screens:
+            # Screens and the forms (more than one) are fitted at ten times the tol.
+            settings = dict(prior=prior, random_state=0, tol=1e-2)
+            if fitted_to == "rest":
+                start = list(screens.values())[-1] if screens else None
+            else:
+                start = screens[shrinkage, "rest"]
+            if start is not None:
+                settings.update(_started_at(start))
+            data = overimputed if fitted_to == "rest" else X
+            screens[shrinkage, fitted_to] = GaussianMixture(1, **settings).fit(data)
+        if (k, kind) == (1, "full"):
+            fitted = screens[shrinkage, fitted_to]
+            filled = np.clip(_regression_imputed(fitted, overimputed), lower, upper)
         else:
-            refit = EMImputer(k, covariance_type=kind, prior=prior, random_state=0).fit(X)
+            # The same model and bounds through the public API: the prior written out.
+            settings = dict(covariance_type=kind, prior=prior, tol=1e-2, random_state=0)
+            refit = EMImputer(k, min_value=lower, max_value=upper, **settings).fit(X)
             filled = refit.transform(overimputed)
         expected = np.sqrt(np.mean((((filled - X) / scale)[hidden]) ** 2))
         assert score == pytest.approx(expected, rel=1e-9)
-    best = min(forms, key=lambda row: row[4])
-    assert (mixture.n_components, mixture.covariance_type) == best[:2]
+    best = min(forms, key=lambda row: row[5])
+    assert (mixture.n_components, mixture.covariance_type, bound) == (*best[:2], best[4])
     assert mixture.converged_
+    assert mixture.tol == 1e-3  # the imputer's, for a refit
+
+
+def _started_at(mixture):
+    return dict(
+        weights_init=mixture.weights_,
+        means_init=mixture.means_,
+        precisions_init=mixture.precisions_,
+    )
+
+
+def _regression_imputed(gaussian, X):
+    """Each row's missing values by linear regression on its observed ones,
+    under one fitted Gaussian: mu_m + S_mo inv(S_oo) (x_o - mu_o)."""
+    mean, cov = gaussian.means_[0], gaussian.covariances_[0]
+    out = X.copy()
+    for row in out:
+        m = np.isnan(row)
+        o = ~m
+        row[m] = mean[m] + cov[np.ix_(m, o)] @ np.linalg.solve(cov[np.ix_(o, o)], row[o] - mean[o])
+    return out
 
 
 def test_shrinkage_prior_is_a_ridge_towards_the_column_variances():
@@ -98,13 +147,17 @@ def test_the_default_chooses_and_reports_its_candidates():
     imputer = EMImputer(random_state=0).fit(X)
     table = imputer.candidate_scores_
     assert list(table) == list(TABLE_COLUMNS)
-    assert table["fitted_to"] == ["rest"] * len(AUTO_SHRINKAGES) + ["all"] * len(AUTO_CANDIDATES)
+    # Each fit is scored unbounded and within the observed range.
+    fits = ["rest"] * len(AUTO_SHRINKAGES) + ["all"] * len(AUTO_CANDIDATES)
+    assert table["fitted_to"] == [f for f in fits for _ in range(2)]
+    assert table["bounds"] == ["none", "observed"] * len(fits)
     assert np.all(np.isfinite(table["overimputation_rmse"]))
     assert np.all(np.asarray(table["fit_time"]) > 0)
-    forms = slice(len(AUTO_SHRINKAGES), None)
-    best = len(AUTO_SHRINKAGES) + int(np.argmin(table["overimputation_rmse"][forms]))
+    forms = slice(2 * len(AUTO_SHRINKAGES), None)
+    best = 2 * len(AUTO_SHRINKAGES) + int(np.argmin(table["overimputation_rmse"][forms]))
     assert imputer.n_components_ == table["n_components"][best] == imputer.mixture_.n_components
     assert imputer.covariance_type_ == table["covariance_type"][best]
+    assert imputer.imputation_bounds_ == table["bounds"][best]
     assert imputer.mixture_.prior.dof == pytest.approx(
         shrinkage_prior(X, table["covariance_shrinkage"][best]).dof
     )
@@ -120,8 +173,9 @@ def test_shrinkage_tames_wide_data_with_rare_extremes():
     mask = np.random.default_rng(0).random(X.shape) < 0.1
     holed = np.where(mask, np.nan, X)
     rmse = lambda imputer: np.sqrt(np.mean((imputer.fit_transform(holed) - X)[mask] ** 2))  # noqa: E731
-    classic = rmse(EMImputer(1, covariance_type="full", random_state=0))
-    default = EMImputer(random_state=0)
+    unbounded = dict(min_value=-np.inf, max_value=np.inf, random_state=0)
+    classic = rmse(EMImputer(1, covariance_type="full", **unbounded))
+    default = EMImputer(**unbounded)
     assert rmse(default) < 0.95 * classic
     assert default.mixture_.prior is not None
 
@@ -165,11 +219,15 @@ def test_fixed_settings_narrow_the_candidates(settings, expected, shrunk):
         for k, kind, f in zip(table["n_components"], table["covariance_type"], forms, strict=True)
         if f
     ]
-    assert chosen == expected
+    assert chosen[::2] == expected  # each scored unbounded and within the observed range
     assert (not all(forms)) == shrunk
-    # Both fixed: that model alone, unscored and unshrunk (or with the imputer's own prior).
-    assert np.isnan(table["overimputation_rmse"]).all() == (len(expected) == 1)
+    # Both fixed: that model alone, unshrunk (or with the imputer's own prior);
+    # only its bounds are chosen.
     assert (imputer.mixture_.prior is None) == (len(expected) == 1)
+    fixed = EMImputer(**settings, min_value=-np.inf, max_value=np.inf, random_state=0).fit(X)
+    table = fixed.candidate_scores_
+    assert np.isnan(table["overimputation_rmse"]).all() == (len(expected) == 1)
+    assert fixed.imputation_bounds_ == "given"
 
 
 @pytest.mark.parametrize("sample_posterior", [False, True])
@@ -192,10 +250,10 @@ def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
     def make(k, kind, **overrides):
         return GaussianMixture(k, covariance_type=kind, reg_covar=0, random_state=0, **overrides)
 
-    bounds = (np.full(3, -np.inf), np.full(3, np.inf))
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(0))
     candidates = Candidates(((1, "full"), (2, "full")), (0.0,))
-    mixture, table = choose_mixture(X, candidates, make, bounds, hidden)
+    bounds = {"none": lambda observed: (np.full(3, -np.inf), np.full(3, np.inf))}
+    mixture, _, table = choose_mixture(X, candidates, make, bounds, hidden)
     scores = np.asarray(table["overimputation_rmse"])
     assert np.isinf(scores[1]) and np.isfinite(scores[0])
     assert mixture.n_components == 1
@@ -203,3 +261,62 @@ def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
     imputer = EMImputer(reg_covar=0, random_state=0).fit(X)
     assert np.all(np.isfinite(imputer.candidate_scores_["overimputation_rmse"]))
     assert not np.isnan(imputer.transform(X)).any()
+
+
+def test_a_bound_must_lower_the_error_by_two_standard_errors():
+    rng = np.random.default_rng(0)
+    unbounded = rng.chisquare(1, size=400)
+    # Clipping changes a few cells: by little, then by much.
+    slightly, much = unbounded.copy(), unbounded.copy()
+    slightly[:4] *= 0.9
+    much[:4] = 0.0
+    much[:40] *= 0.5
+    squares = np.array([unbounded, slightly, much])
+    rmse, bound = _preferred(squares, None)
+    np.testing.assert_allclose(rmse, np.sqrt(squares.mean(axis=1)))
+    assert bound == 2
+    differences = unbounded - slightly
+    standard_error = differences.std() / np.sqrt(differences.size)
+    assert differences.mean() < BOUND_EVIDENCE * standard_error
+    # Without the large gain, the small one does not earn the bound.
+    assert _preferred(squares[:2], None)[1] == 0
+    # Weights count cells as copies: weight 2 on a cell is that cell twice.
+    weights = np.ones(400)
+    weights[:4] = 2
+    doubled = np.hstack([squares, squares[:, :4]])
+    np.testing.assert_allclose(_preferred(squares, weights)[0], _preferred(doubled, None)[0])
+
+
+def _digits_holed(n_rows=600, seed=0):
+    X = load_digits().data[:n_rows]
+    X = StandardScaler().fit_transform(X[:, X.std(axis=0) > 0])
+    mask = np.random.default_rng(seed).random(X.shape) < 0.1
+    return X, mask, np.where(mask, np.nan, X)
+
+
+def test_auto_bounds_keep_rare_pixels_in_range_and_leave_gaussian_data_alone():
+    X, mask, holed = _digits_holed(n_rows=400)
+    holed = holed.astype(np.float32)
+    imputer = EMImputer(sample_posterior=True, random_state=0).fit(holed)
+    assert imputer.imputation_bounds_ == "observed"
+    draws = imputer.transform(holed)
+    expectations = imputer.set_params(sample_posterior=False).transform(holed)
+    low, high = np.nanmin(holed, axis=0), np.nanmax(holed, axis=0)
+    for out in (draws, expectations):
+        assert out.dtype == np.float32 and not np.isnan(out).any()
+        np.testing.assert_array_equal(out[~mask], holed[~mask])
+        assert np.all((out >= low) & (out <= high))
+    # Given bounds replace the chosen ones: unbounded, the model extrapolates.
+    free = imputer.set_params(min_value=-np.inf, max_value=np.inf).transform(holed)
+    assert (free < low).any()
+    rmse = lambda out: np.sqrt(np.mean((out - X)[mask] ** 2))  # noqa: E731
+    assert rmse(expectations) < rmse(free)
+    # One side given: the other keeps the chosen range.
+    one_sided = imputer.set_params(min_value=-1.0, max_value="auto").transform(holed)
+    assert np.all(one_sided[mask] >= -1.0) and np.all(one_sided <= high)
+    assert (one_sided[mask] < np.broadcast_to(low, X.shape)[mask]).any()
+    # Gaussian data: clipping to the range hardly changes a cell, and is not chosen.
+    rng = np.random.default_rng(0)
+    gaussian = rng.multivariate_normal(np.zeros(4), 0.5 + 0.5 * np.eye(4), size=500)
+    gaussian[rng.random(gaussian.shape) < 0.2] = np.nan
+    assert EMImputer(random_state=0).fit(gaussian).imputation_bounds_ == "none"
