@@ -46,8 +46,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_em import GaussianMixture
+from sklearn_em._fit import Settings, initial_params
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from steps import run_daarem  # noqa: E402
+
 from tests.helpers import broad_and_tight  # noqa: E402  (shared with the tests)
 
 # The bar's gap to the optimum.
@@ -331,11 +334,47 @@ def best_known(X, k, starts=10):
     return max(model.score(X) for model, _ in fits)
 
 
+def anderson_table(seeds, variants=((10, 25), (10, 5), (5, 5), (10, 0))):
+    """The bound of the stop table for SQUAREM and for damped Anderson
+    acceleration (``steps.run_daarem``, by ``(order, kappa)``), median/worst."""
+    print("pass ratio to plain EM of the first pass within 1e-4 of the run's optimum")
+    names = ["SQUAREM"] + [f"DAAREM m={m} kappa={kappa}" for m, kappa in variants]
+    print(f"{'':23}" + "".join(f"{name:>24}" for name in names) + f"{'other optimum':>15}")
+    for name, k, covariance_type, make in stopping_problems():
+        if "NaN" in name:
+            continue
+        ratios = {label: [] for label in names}
+        other = 0
+        for seed in seeds:
+            X = make(seed)
+            plain_run, fast_run = limits(X, k, covariance_type, seed)
+            plain_path, plain_limit = trajectory(plain_run, X), plain_run.score(X)
+            model = GaussianMixture(k, covariance_type=covariance_type, n_jobs=1)
+            em = model._em(fitting=True)
+            start = initial_params(X, em, Settings(k), (None,) * 3, np.random.RandomState(seed))
+            paths = [trajectory(fast_run, X)]
+            paths += [run_daarem(X, em, start, 600, m, kappa=kappa) for m, kappa in variants]
+            for label, path in zip(names, paths, strict=True):
+                if abs(path[-1] - plain_limit) > 1e-6:
+                    other += 1
+                    continue
+                first = first_within(path, path[-1], BAR)
+                fair, _ = fair_plain_passes(plain_path, plain_limit, path[-1] - path[first])
+                ratios[label].append(first / fair if fair else np.nan)
+        cells = [
+            f"{np.nanmedian(v):>18.2f}/{np.nanmax(v):<5.2f}" if v else f"{'-':>24}"
+            for v in ratios.values()
+        ]
+        print(f"{name:23}" + "".join(cells) + f"{other:>15}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--nan-seeds", type=int, default=10, help="seeds of the NaN problems")
-    parser.add_argument("--table", choices=["stop", "rule", "optima", "all"], default="all")
+    parser.add_argument(
+        "--table", choices=["stop", "rule", "optima", "anderson", "all"], default="all"
+    )
     parser.add_argument(
         "--problems", type=int, nargs="+", help="the optima table's problems (0-3; default all)"
     )
@@ -348,6 +387,8 @@ def main():
             rule_table(seeds)
         if args.table in ("optima", "all"):
             optima_table(seeds, args.problems)
+        if args.table == "anderson":  # an experiment, not part of "all"
+            anderson_table(seeds)
 
 
 if __name__ == "__main__":

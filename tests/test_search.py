@@ -47,13 +47,13 @@ class ClimbingRuns:
         return SimpleNamespace(**{**vars(start), "passes": passes})
 
 
-@pytest.mark.parametrize("stages", [((24, 4), (10, 1)), ((5, 6), (5, 3), (20, 2))])
+@pytest.mark.parametrize("stages", [((24, 4), (10, 1)), ((5, 6), (5, 3), (20, 3))])
 def test_search_prunes_in_stages_and_runs_the_best_to_convergence(stages):
     runs = ClimbingRuns()
     # tol so small that no run converges before the last stage.
     found = search(runs, Settings(3, tol=1e-12, max_iter=500), stages)
     # Every stage runs the survivors of the one before for its passes, and
-    # keeps those highest after them; the last is run by the fit's own rule.
+    # keeps those highest after them; those left are run by the fit's own rule.
     alive = [start for start, *_ in runs.calls[:12]]
     done, position = 0, 0
     for passes, kept in stages:
@@ -63,12 +63,16 @@ def test_search_prunes_in_stages_and_runs_the_best_to_convergence(stages):
         position += len(alive)
         done += passes
         alive = sorted(alive, key=lambda run: runs.loglik(run, done), reverse=True)[:kept]
-    (start, passes_before, allowed, converged, monitor), *rest = runs.calls[position:]
-    assert not rest and start.level == alive[0].level
-    # It goes on with the history of its stages, as one run from its start.
-    assert (passes_before, allowed, converged) == (done, 500, False)
-    assert monitor.history[:done] == [runs.loglik(start, p) for p in range(1, done + 1)]
-    assert found.level == alive[0].level and found.passes == len(monitor.history) > done
+    last = runs.calls[position:]
+    assert [start.level for start, *_ in last] == [run.level for run in alive]
+    for start, passes_before, allowed, converged, monitor in last:
+        # Each goes on with the history of its stages, as one run from its start.
+        assert (passes_before, allowed, converged) == (done, 500, False)
+        assert monitor.history[:done] == [runs.loglik(start, p) for p in range(1, done + 1)]
+    ends = [call[-1].lower_bound for call in last]
+    best_start, *_, best_monitor = last[int(np.argmax(ends))]
+    assert found.level == best_start.level and found.passes == len(best_monitor.history)
+    assert found.passes > done
 
 
 def test_a_run_converged_in_a_stage_runs_no_more():
