@@ -167,6 +167,8 @@ def _damped_coefficients(df, residual, share):
     """Ridge least-squares coefficients of ``residual`` on ``df`` whose norm is
     ``share`` of the unshrunk solution's (bisection on the ridge term)."""
     u, singular, vt = np.linalg.svd(df, full_matrices=False)
+    if not singular.size or not singular.max() > 0:
+        return np.zeros(df.shape[1])  # the residuals no longer change: an EM step
     keep = singular > 1e-12 * singular.max()
     u, singular, vt = u[:, keep], singular[keep], vt[keep]
     projected = u.T @ residual

@@ -9,6 +9,7 @@ from threadpoolctl import threadpool_limits
 from sklearn_em import GaussianMixture
 from sklearn_em._blocks import Backend
 from sklearn_em._fit import Settings
+from sklearn_em._monitor import GapMonitor
 from sklearn_em._search import searched_start
 
 from .helpers import broad_and_tight
@@ -91,6 +92,25 @@ def test_identical_starts_run_once():
         {start.level for start in first_stage}
     )
     assert 1 < len(first_stage) <= 3
+
+
+def test_a_resumed_run_is_judged_by_the_rate_it_has_seen():
+    # EM crawls (steps shrinking by 0.995 a pass): a gain of 5e-6 leaves about
+    # 5e-6 / (1 - 0.995**2) = 5e-4 to come, above tol/20, on the first pass
+    # after a resume too, which measures no rate of its own.
+    monitor = GapMonitor(tol=1e-3, max_iter=2)
+    monitor.report(-1.0)
+    monitor.report(-1.0 + 1e-5, contraction=0.995)
+    monitor.resume(1)
+    monitor.report(-1.0 + 1.5e-5)
+    assert not monitor.converged
+    # The same gain where EM goes fast (rate 0.5) is convergence.
+    fast = GapMonitor(tol=1e-3, max_iter=2)
+    fast.report(-1.0)
+    fast.report(-1.0 + 1e-5, contraction=0.5)
+    fast.resume(1)
+    fast.report(-1.0 + 1.5e-5)
+    assert fast.converged
 
 
 def search(runs, settings, stages, n_starts=12):
