@@ -1,7 +1,7 @@
 """Where EM stops, and whether it finds the best optimum: ours against scikit-learn.
 
     python benchmarks/bench_convergence.py [--seeds 10] [--nan-seeds 10]
-        [--table stop|optima|rule|all]
+        [--table stop|optima|rule|anderson|all] [--problems 0 1 2 3]
 
 ``stop``: on overlapping problems (the seed articles' 1-D mixture, overlapping
 clusters in 2-16 dimensions, wine and diabetes with 30% of values missing),
@@ -25,7 +25,12 @@ unequal spreads, k = 4-8; ten overlapping clusters in 5-D), the share of
 fits within 1e-6 (and 1e-3) of the best mean log-likelihood any fit found,
 for scikit-learn's default, its ``n_init=10``, our default, our
 ``n_init=10`` and ``init_params='k-means++-search'``, with their median
-time.
+time. The best-known optimum includes far runs (SQUAREM to tol=1e-9) from
+other seeds. ``--problems`` picks some of the four.
+
+``anderson`` (an experiment, not in ``all``): the stop table's bound for
+SQUAREM and for damped Anderson acceleration (``steps.run_daarem``) on the
+problems without NaN.
 
 Every fit runs with BLAS held to one thread and ``n_jobs=1``; times are
 medians over seeds, each seed timing the methods in turn.
