@@ -102,3 +102,86 @@ def interleaved(steps, repeats, warmup=1, at_least=0.03):
     medians = [statistics.median(t) for t in times]
     ratios = [statistics.median(a / b for a, b in zip(times[0], t, strict=True)) for t in times]
     return medians, ratios
+
+
+# -- damped Anderson acceleration (an experiment: bench_convergence --table anderson) --
+
+
+def run_daarem(X, em, start, max_passes, order=10, alpha=1.2, kappa=25):
+    """The log-likelihood after each pass of damped Anderson acceleration of EM.
+
+    DAAREM (Henderson & Varadhan, 2019) on SQUAREM's unconstrained parameter
+    vector: an Anderson step over the last ``order`` EM steps (the history
+    restarts after ``order`` steps), its least-squares coefficients shrunk
+    by a ridge term so that their norm is ``1 / (1 + alpha**(kappa - s))``
+    of the unshrunk one, where ``s`` counts accepted steps less rejected
+    ones. A step is kept only if its log-likelihood is at least the current
+    one; otherwise the run takes the EM step from the current iterate (one
+    more pass) and the history restarts, so the likelihood never falls.
+    Returns ``L[n]``, the best mean log-likelihood after ``n`` passes, as
+    ``bench_convergence.trajectory`` does for a fit.
+    """
+    from sklearn_em._acceleration import _Parameterisation
+    from sklearn_em._gaussian import SingularCovarianceError
+
+    params = _Parameterisation(em, start.n_components, start.n_features)
+    x = params.pack(start)
+    loglik, following = em.step(X, start)
+    path = [loglik]
+    residual = params.pack(following) - x
+    steps, changes = [], []  # differences of iterates and of residuals
+    accepted = 0
+    while len(path) < max_passes:
+        proposal = x + residual
+        if steps:
+            dx, df = np.array(steps).T, np.array(changes).T
+            gamma = _damped_coefficients(df, residual, 1 / (1 + alpha ** (kappa - accepted)))
+            proposal = proposal - (dx + df) @ gamma
+        try:
+            with np.errstate(all="ignore"):
+                candidate = params.unpack(proposal)
+                loglik_c, after = em.step(X, candidate)
+        except (SingularCovarianceError, ValueError, np.linalg.LinAlgError):
+            loglik_c = -np.inf
+        path.append(max(loglik_c, path[-1]) if np.isfinite(loglik_c) else path[-1])
+        if np.isfinite(loglik_c) and loglik_c >= loglik:
+            new_residual = params.pack(after) - proposal
+            steps.append(proposal - x)
+            changes.append(new_residual - residual)
+            x, residual, loglik = proposal, new_residual, loglik_c
+            accepted += 1
+            if len(steps) >= order:
+                steps, changes = [], []
+            continue
+        # Rejected: the EM step from the current iterate, one more pass.
+        x = x + residual
+        loglik, following = em.step(X, params.unpack(x))
+        path.append(max(loglik, path[-1]))
+        residual = params.pack(following) - x
+        steps, changes = [], []
+        accepted = max(0, accepted - 1)
+    return np.maximum.accumulate(path[:max_passes])
+
+
+def _damped_coefficients(df, residual, share):
+    """Ridge least-squares coefficients of ``residual`` on ``df`` whose norm is
+    ``share`` of the unshrunk solution's (bisection on the ridge term)."""
+    u, singular, vt = np.linalg.svd(df, full_matrices=False)
+    if not singular.size or not singular.max() > 0:
+        return np.zeros(df.shape[1])  # the residuals no longer change: an EM step
+    keep = singular > 1e-12 * singular.max()
+    u, singular, vt = u[:, keep], singular[keep], vt[keep]
+    projected = u.T @ residual
+
+    def coefficients(ridge):
+        return vt.T @ (singular / (singular**2 + ridge) * projected)
+
+    target = share * np.linalg.norm(coefficients(0.0))
+    low, high = 0.0, singular.max() ** 2 * 1e6
+    for _ in range(60):
+        ridge = np.sqrt(low * high) if low > 0 else high / 1e6
+        if np.linalg.norm(coefficients(ridge)) > target:
+            low = ridge
+        else:
+            high = ridge
+    return coefficients(high)

@@ -237,7 +237,7 @@ def initial_params(X, em, settings, user_start, random_state):
         one_start = replace(settings, init_params=SEARCH_INIT)
         start = partial(initial_params, X, em, one_start, user_start)
         run = run_squarem if settings.acceleration == "squarem" else run_plain_em
-        return searched_start(X, em, start, random_state, run, settings.acceleration)
+        return searched_start(X, em, start, random_state, run, settings)
     weights, means, covariances = user_start
     if weights is None or means is None or covariances is None:
         X, sample_weight = start_rows(X, em.sample_weight, random_state)

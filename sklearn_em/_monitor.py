@@ -83,6 +83,14 @@ class ConvergenceMonitor:
     def done(self):
         return self.converged or self.n_iter >= self.max_iter
 
+    def resume(self, passes):
+        """Let the run go on for at most ``passes`` more passes.
+
+        The history stays, so a run resumed in stages (the searching start's)
+        is judged as one run, not as a fresh start at each stage.
+        """
+        self.max_iter = self.n_iter + passes
+
     def report(self, loglik, new_iterate=True, jump=False, contraction=None):
         """Record one pass; ``new_iterate=False`` when the iterate did not move.
 
@@ -175,8 +183,11 @@ class GapMonitor(ConvergenceMonitor):
                 # the latest iterate decides, so that a start already at the
                 # optimum stops in two passes, as plain EM does.
                 return abs(change) * rate / (1.0 - rate) < threshold
-            if abs(change) / (1.0 - rate) >= threshold:
-                return False
+        # The first estimate by the slowest rate seen, also on a pass that
+        # did not measure one: the first pass of a run resumed with its
+        # monitor (the searching start's stages) knows the rate from before.
+        if abs(change) / (1.0 - self._slowest_rate) >= threshold:
+            return False
         return self._remaining_by_aitken() < threshold
 
     def _remaining_by_aitken(self):

@@ -4,13 +4,18 @@ EM climbs to the optimum nearest its start, so one start may leave the fit
 in a poor local optimum. Short runs from several starts, the one with the
 highest log-likelihood continued to convergence (the "em-EM" strategy of
 Biernacki, Celeux & Govaert, 2003), cost far less than as many complete
-runs. Here the short runs are pruned in stages: all of them run a few
-passes, the best few run on, and the best of those starts the fit. What
-they find, against one start and ``n_init=10``, is measured in
-benchmarks/README.md (Local optima).
+runs. Here the short runs are pruned in stages (successive halving): all of
+them run some passes, the best few run on, and the best two of those are run
+to convergence by the fit's own rule, the better kept. What they find, against one start and
+``n_init=10``, is measured in benchmarks/README.md (Local optima).
+
+Each run keeps its monitor from stage to stage, so that the last runs stop
+where one run from its start would: resumed with a fresh monitor, the gap
+rule would judge it as if it had just left a start (it has yet to see how
+slowly EM goes there) and stop it short of the optimum.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -24,16 +29,18 @@ SEARCH = "k-means++-search"
 # seeds, as init_params='kmeans'), which found the best optimum more often
 # than k-means++ seeds alone on the benchmark's problems.
 SEARCH_INIT = "kmeans"
-SEARCH_STARTS = 10
+SEARCH_STARTS = 12
 # The stages of the search: (passes, runs kept after them). Every start runs
-# 20 passes; the best 2 run 20 more; the best of those starts the fit.
-# Chosen by measurement (benchmarks/README.md, Local optima): after 10 passes
-# the ranking of the runs still said little about where they would end.
-SEARCH_STAGES = ((20, 2), (20, 1))
+# 24 passes, the best 4 run 10 more, and the best 2 of those are run to
+# convergence. Chosen by measurement (benchmarks/README.md, Local optima):
+# before pass 20 the runs that end highest are often still behind.
+SEARCH_STAGES = ((24, 4), (10, 2))
 
 
-def searched_start(X, em, make_start, random_state, run, acceleration="squarem"):
-    """The end of the best short EM run of ``SEARCH_STARTS``, to start the fit from.
+def searched_start(
+    X, em, make_start, random_state, run, settings, n_starts=SEARCH_STARTS, stages=SEARCH_STAGES
+):
+    """The best of ``n_starts`` EM runs pruned by ``stages``, those left run to convergence.
 
     Parameters
     ----------
@@ -49,43 +56,90 @@ def searched_start(X, em, make_start, random_state, run, acceleration="squarem")
     run : callable
         ``run(X, start, em, monitor)`` iterates EM (plain or SQUAREM) as the
         fit does.
-    acceleration : {'squarem', None}, default='squarem'
-        Which monitor the short runs report to, as the fit's.
+    settings : Settings
+        The fit's: its ``acceleration`` chooses the runs' monitor, and its
+        ``tol`` and ``max_iter`` stop every run (the runs left after the
+        stages go on until they converge).
+    n_starts : int, default=SEARCH_STARTS
+        The number of starts.
+    stages : sequence of (int, int), default=SEARCH_STAGES
+        ``(passes, kept)``: every run still in the search runs ``passes``
+        more, then the ``kept`` with the highest log-likelihood stay.
 
     Returns
     -------
     mixture : Mixture
-        The short run's mixture with the highest log-likelihood.
+        The end of the best run left; the first start if every run collapsed.
     """
-    seeds = random_state.randint(np.iinfo(np.int32).max, size=SEARCH_STARTS)
-    runs = [(-np.inf, make_start(np.random.RandomState(seed))) for seed in seeds]
-    first = runs[0][1]
-    for passes, kept in SEARCH_STAGES:
-        runs = _run_on(X, em, [params for _, params in runs], run, passes, acceleration)
-        runs = sorted(runs, key=lambda r: r[0], reverse=True)[:kept]
-    loglik, params = runs[0]
-    return first if params is None else params
+    seeds = random_state.randint(np.iinfo(np.int32).max, size=n_starts)
+    runs = [
+        _Run(
+            make_start(np.random.RandomState(seed)),
+            monitor_for(settings.acceleration, settings.tol, 0, dtype=X.dtype),
+        )
+        for seed in seeds
+    ]
+    first = runs[0].params
+    runs = _distinct(runs)
+    # Every run is stopped by the fit's own rule too: one that converges
+    # within a stage has its final log-likelihood, and runs no more.
+    for passes, kept in stages:
+        runs = _run_on(X, em, runs, run, passes)
+        runs = sorted(runs, key=lambda r: r.loglik, reverse=True)[:kept]
+    if settings.max_iter > 0:
+        runs = _run_on(X, em, runs, run, settings.max_iter)
+    best = max(runs, key=lambda r: r.loglik)
+    return first if best.params is None else best.params
 
 
-def _run_on(X, em, starts, run, passes, acceleration):
-    """``(log-likelihood, mixture)`` after ``passes`` more passes from each start."""
+def _distinct(runs):
+    """The runs whose starts differ: k-means from different seeds often ends
+    in the same partition, and the run from it would be the same."""
+    kept = []
+    for candidate in runs:
+        if not any(_same_mixture(candidate.params, run.params) for run in kept):
+            kept.append(candidate)
+    return kept
 
-    def short_run(em, start):
-        if start is None:
-            return -np.inf, None
-        # tol=0: a short run stops after its passes; none is judged converged.
-        monitor = monitor_for(acceleration, 0.0, passes)
+
+def _same_mixture(a, b):
+    """Whether two mixtures have the same weights and means, in any order of components."""
+    a_order, b_order = np.lexsort(a.means.T[::-1]), np.lexsort(b.means.T[::-1])
+    atol = 1e-12 * max(1.0, np.abs(a.means).max())
+    means = np.allclose(a.means[a_order], b.means[b_order], rtol=1e-9, atol=atol)
+    return means and np.allclose(a.weights[a_order], b.weights[b_order], rtol=1e-9)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Where one run stands: its mixture (None once it collapsed) and its
+    monitor, which it keeps from stage to stage (``ConvergenceMonitor.resume``)."""
+
+    params: object
+    monitor: object
+
+    @property
+    def loglik(self):
+        return -np.inf if self.params is None else self.monitor.lower_bound
+
+
+def _run_on(X, em, runs, run, passes):
+    """Each run after at most ``passes`` more passes (fewer if it converges)."""
+
+    def run_on(em, start):
+        if start.params is None or start.monitor.converged:
+            return start
+        start.monitor.resume(passes)
         try:
-            params = run(X, start, em, monitor)
+            return _Run(run(X, start.params, em, start.monitor), start.monitor)
         except SingularCovarianceError:
-            return -np.inf, None  # a start that collapses is dropped
-        return monitor.lower_bound, params
+            return _Run(None, start.monitor)  # a start that collapses is dropped
 
-    n_threads = min(em.backend.n_threads, len(starts))
+    n_threads = min(em.backend.n_threads, len(runs))
     if n_threads <= 1:
-        return [short_run(em, start) for start in starts]
+        return [run_on(em, start) for start in runs]
     serial = replace(em, backend=replace(em.backend, n_threads=1))
     with single_blas_thread(True):
         return Parallel(n_jobs=n_threads, prefer="threads")(
-            delayed(short_run)(serial, start) for start in starts
+            delayed(run_on)(serial, start) for start in runs
         )

@@ -91,9 +91,10 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', \
             'k-means++-search'}, default='kmeans'
         How the starting responsibilities are chosen. 'k-means++-search'
-        (not in scikit-learn) runs 20 EM passes from each of 10 k-means
-        starts, 20 more from the best 2, and continues the best, which
-        escapes poor local optima more often than one start.
+        (not in scikit-learn) runs 24 EM passes from each of 12 k-means
+        starts, 10 more from the best 4, and the best 2 of those to
+        convergence, keeping the better, which escapes poor local optima
+        more often than one start.
 
     weights_init : array-like of shape (n_components,), default=None
         Starting weights; by default they come from ``init_params``.
