@@ -20,10 +20,10 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 from scipy.linalg import blas
 
 from ._design import LOG_2PI, Scored
+from ._gaussian import triangular_inverses
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ def _blas(name, dtype):
     return blas.get_blas_funcs(name, dtype=dtype)
 
 
+@functools.cache
+def _upper(d):
+    """A ``d x d`` mask of the upper triangle and the diagonal."""
+    return np.triu(np.ones((d, d), dtype=bool))
+
+
 def row_bytes(d, k, itemsize):
     """Bytes of work arrays per row: ``k`` whitened copies and the log-densities."""
     return itemsize * (k * d + d + 2 * k)
@@ -67,7 +73,7 @@ def prepare(covariance_type, mixture, dtype):
     else:
         factors = np.ascontiguousarray(np.swapaxes(U, 1, 2), dtype=dtype)
         rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
-        unwhiten = np.stack([linalg.lapack.dtrtri(u, lower=0)[0] for u in rounded])
+        unwhiten = triangular_inverses(rounded, lower=False)[0]
         log_det = np.log(np.diagonal(rounded, axis1=1, axis2=2)).sum(axis=1)
     constants = log_weights + log_det - 0.5 * d * LOG_2PI
     return CentredPrepared(
@@ -126,7 +132,7 @@ def moments(prepared, work, resp):
     # Back from whitened coordinates, all components at once, in float64.
     V = prepared.unwhiten
     if prepared.triangular:
-        s2z = np.triu(s2z) + np.swapaxes(np.triu(s2z, 1), 1, 2)  # syrk fills the upper half
+        s2z = np.where(_upper(d), s2z, np.swapaxes(s2z, 1, 2))  # syrk fills the upper half
         s1 = np.einsum("ka,kab->kb", s1z, V)
         second = np.swapaxes(V, 1, 2) @ s2z @ V
     else:

@@ -128,9 +128,23 @@ class _CovarianceType:
         (``cholesky``: their lower Cholesky factors, if known)."""
         raise NotImplementedError
 
-    def smallest_variance(self, covariances):
-        """The smallest eigenvalue of any component's covariance."""
-        return float(np.linalg.eigvalsh(covariances).min())
+    def at_least(self, covariances, floor):
+        """Whether every eigenvalue of every component's covariance is at least ``floor``.
+
+        A Cholesky factorisation of ``Sigma - floor I`` answers for a fraction
+        of an eigendecomposition's cost; only where it fails (rare: a jump
+        below the floor) do the eigenvalues decide, so a rejection is what
+        ``eigvalsh`` says, and an acceptance can differ from it only within
+        the factorisation's rounding of the floor.
+        """
+        stack = covariances.reshape((-1,) + covariances.shape[-2:])
+        if not np.all(np.isfinite(stack)):
+            return False
+        try:
+            np.linalg.cholesky(stack - floor * np.eye(stack.shape[-1]))
+            return True
+        except np.linalg.LinAlgError:
+            return bool(np.linalg.eigvalsh(stack).min() >= floor)
 
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
@@ -177,17 +191,48 @@ def _factorise(covariances, reg_covar):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
     chol = _lower_cholesky(covariances, reg_covar)
-    # LAPACK's triangular inverse per component: scipy's batched solve
-    # costs far more in Python overhead than the few small inverses.
-    inv_chol = np.empty_like(chol)
-    for k, factor in enumerate(chol):
-        inv_chol[k], info = linalg.lapack.dtrtri(factor, lower=1)
-        if info != 0:
-            raise SingularCovarianceError([k], reg_covar)
+    inv_chol, singular = triangular_inverses(chol, lower=True)
+    if singular:
+        raise SingularCovarianceError(singular[:1], reg_covar)
     if not np.all(np.isfinite(inv_chol)):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
     return np.swapaxes(inv_chol, -1, -2), chol
+
+
+# Triangular matrices of at least twice this many rows are inverted by halves.
+HALF_ROWS = 32
+
+
+def triangular_inverses(factors, lower):
+    """The inverses of a ``(k, d, d)`` stack of triangular matrices, and the
+    indices of those with a zero on the diagonal (whose inverse is not finite).
+
+    LAPACK's ``trtri`` per matrix: scipy's batched solve costs far more in
+    Python overhead than a few small inverses. From ``d = 2 * HALF_ROWS`` on,
+    ``trtri`` inverts the two diagonal halves of each matrix and one batched
+    product the off-diagonal blocks, ``[[A, 0], [B, C]]^-1 = [[A^-1, 0],
+    [-C^-1 B A^-1, C^-1]]``: OpenBLAS's ``trtri`` is slow at these sizes
+    (benchmarks/README.md).
+    """
+    d = factors.shape[-1]
+    inverses = np.zeros_like(factors)
+    singular = []
+    h = d // 2 if d >= 2 * HALF_ROWS else d
+    for k, factor in enumerate(factors):
+        inverses[k, :h, :h], info = linalg.lapack.dtrtri(factor[:h, :h], lower=lower)
+        if h < d:
+            inverses[k, h:, h:], second_info = linalg.lapack.dtrtri(factor[h:, h:], lower=lower)
+            info = info or second_info
+        if info != 0:
+            singular.append(k)
+    if h < d:
+        first, second = inverses[:, :h, :h], inverses[:, h:, h:]
+        if lower:
+            inverses[:, h:, :h] = -(second @ factors[:, h:, :h] @ first)
+        else:
+            inverses[:, :h, h:] = -(first @ factors[:, :h, h:] @ second)
+    return inverses, singular
 
 
 def log_det_cholesky(precisions_cholesky):
@@ -389,8 +434,8 @@ class _Independent(_CovarianceType):
     def to_unconstrained(self, covariances, cholesky=None):
         return np.log(covariances).ravel()
 
-    def smallest_variance(self, covariances):
-        return float(covariances.min())
+    def at_least(self, covariances, floor):
+        return bool(covariances.min() >= floor)
 
     def from_unconstrained(self, theta, n_components, n_features):
         return np.exp(theta)
