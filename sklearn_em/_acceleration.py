@@ -83,7 +83,8 @@ class _Parameterisation:
             if known is mixture:
                 return theta
         theta = self.em.family.pack(mixture)
-        self._packed = [*self._packed[1 - self.KEPT :], (mixture, theta)]
+        self._packed.append((mixture, theta))
+        del self._packed[: max(0, len(self._packed) - self.KEPT)]
         return theta
 
     def unpack(self, theta):
