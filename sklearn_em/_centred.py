@@ -23,7 +23,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from ._design import LOG_2PI, Scored
-from ._gaussian import triangular_inverses
+from ._triangular import triangular_inverses
 
 
 @dataclass(frozen=True)

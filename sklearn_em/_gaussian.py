@@ -16,7 +16,8 @@ import functools
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg
+
+from ._triangular import lower_cholesky, triangular_inverses
 
 # Added to every component's count, as scikit-learn does, so that an empty
 # component has a mean (its centre) rather than 0 / 0.
@@ -166,23 +167,6 @@ class _CovarianceType:
         return self.make_mixture(nk / nk.sum(), stats.centres + delta, covariances, reg_covar)
 
 
-def _lower_cholesky(covariances, reg_covar):
-    """Lower Cholesky factors of a stack of matrices, naming failures.
-
-    LAPACK's ``potrf`` per matrix: for a few small matrices it costs less
-    than numpy's batched ``cholesky`` with its checks.
-    """
-    chol = np.empty_like(covariances)
-    bad = []
-    for k, cov in enumerate(covariances):
-        chol[k], info = linalg.lapack.dpotrf(cov, lower=1, clean=1)
-        if info != 0:
-            bad.append(k)
-    if bad:
-        raise SingularCovarianceError(bad, reg_covar)
-    return chol
-
-
 def _precision_cholesky_from_cov(covariances, reg_covar):
     """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack."""
     return _factorise(covariances, reg_covar)[0]
@@ -193,7 +177,9 @@ def _factorise(covariances, reg_covar):
     if not np.all(np.isfinite(covariances)):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
-    chol = _lower_cholesky(covariances, reg_covar)
+    chol, singular = lower_cholesky(covariances)
+    if singular:
+        raise SingularCovarianceError(singular, reg_covar)
     inv_chol, singular = triangular_inverses(chol, lower=True)
     if singular:
         raise SingularCovarianceError(singular[:1], reg_covar)
@@ -201,41 +187,6 @@ def _factorise(covariances, reg_covar):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
     return np.swapaxes(inv_chol, -1, -2), chol
-
-
-# Triangular matrices of at least twice this many rows are inverted by halves.
-HALF_ROWS = 32
-
-
-def triangular_inverses(factors, lower):
-    """The inverses of a ``(k, d, d)`` stack of triangular matrices, and the
-    indices of those with a zero on the diagonal (whose inverse is not finite).
-
-    LAPACK's ``trtri`` per matrix: scipy's batched solve costs far more in
-    Python overhead than a few small inverses. From ``d = 2 * HALF_ROWS`` on,
-    ``trtri`` inverts the two diagonal halves of each matrix and one batched
-    product the off-diagonal blocks, ``[[A, 0], [B, C]]^-1 = [[A^-1, 0],
-    [-C^-1 B A^-1, C^-1]]``: OpenBLAS's ``trtri`` is slow at these sizes
-    (benchmarks/README.md).
-    """
-    d = factors.shape[-1]
-    inverses = np.zeros_like(factors)
-    singular = []
-    h = d // 2 if d >= 2 * HALF_ROWS else d
-    for k, factor in enumerate(factors):
-        inverses[k, :h, :h], info = linalg.lapack.dtrtri(factor[:h, :h], lower=lower)
-        if h < d:
-            inverses[k, h:, h:], second_info = linalg.lapack.dtrtri(factor[h:, h:], lower=lower)
-            info = info or second_info
-        if info != 0:
-            singular.append(k)
-    if h < d:
-        first, second = inverses[:, :h, :h], inverses[:, h:, h:]
-        if lower:
-            inverses[:, h:, :h] = -(second @ factors[:, h:, :h] @ first)
-        else:
-            inverses[:, :h, h:] = -(first @ factors[:, :h, h:] @ second)
-    return inverses, singular
 
 
 def log_det_cholesky(precisions_cholesky):

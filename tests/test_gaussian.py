@@ -5,8 +5,9 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from sklearn_em._design import PackedUpper
-from sklearn_em._gaussian import FAMILIES, SingularCovarianceError, triangular_inverses
+from sklearn_em._gaussian import FAMILIES, SingularCovarianceError
 from sklearn_em._gaussian_family import GaussianFamily
+from sklearn_em._triangular import triangular_inverses
 
 from .helpers import COVARIANCE_TYPES, dense_covariance, random_covariances
 
