@@ -64,14 +64,28 @@ class StepLengths:
 
 
 class _Parameterisation:
-    """Maps parameters to the family's flat unconstrained vector and back."""
+    """Maps parameters to the family's flat unconstrained vector and back.
+
+    The vectors of the last few packed mixtures are kept: each cycle starts
+    from two iterates the cycle before packed (after a rejection, or a jump
+    of length 1), so they are not packed again.
+    """
+
+    KEPT = 4
 
     def __init__(self, em, n_components, n_features):
         self.em = em
         self.shape = (n_components, n_features)
+        self._packed = []  # (mixture, vector): holding the mixture keeps its identity unique
 
     def pack(self, mixture):
-        return self.em.family.pack(mixture)
+        for known, theta in self._packed:
+            if known is mixture:
+                return theta
+        theta = self.em.family.pack(mixture)
+        self._packed.append((mixture, theta))
+        del self._packed[: max(0, len(self._packed) - self.KEPT)]
+        return theta
 
     def unpack(self, theta):
         return self.em.family.unpack(theta, self.shape)

@@ -16,7 +16,8 @@ import functools
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg
+
+from ._triangular import lower_cholesky, triangular_inverses
 
 # Added to every component's count, as scikit-learn does, so that an empty
 # component has a mean (its centre) rather than 0 / 0.
@@ -128,9 +129,23 @@ class _CovarianceType:
         (``cholesky``: their lower Cholesky factors, if known)."""
         raise NotImplementedError
 
-    def smallest_variance(self, covariances):
-        """The smallest eigenvalue of any component's covariance."""
-        return float(np.linalg.eigvalsh(covariances).min())
+    def at_least(self, covariances, floor):
+        """Whether every eigenvalue of every component's covariance is at least ``floor``.
+
+        A Cholesky factorisation of ``Sigma - floor I`` answers for a fraction
+        of an eigendecomposition's cost; only where it fails (rare: a jump
+        below the floor) do the eigenvalues decide, so a rejection is what
+        ``eigvalsh`` says, and an acceptance can differ from it only within
+        the factorisation's rounding of the floor.
+        """
+        stack = covariances.reshape((-1,) + covariances.shape[-2:])
+        if not np.all(np.isfinite(stack)):
+            return False
+        try:
+            np.linalg.cholesky(stack - floor * np.eye(stack.shape[-1]))
+            return True
+        except np.linalg.LinAlgError:
+            return bool(np.linalg.eigvalsh(stack).min() >= floor)
 
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
@@ -152,20 +167,6 @@ class _CovarianceType:
         return self.make_mixture(nk / nk.sum(), stats.centres + delta, covariances, reg_covar)
 
 
-def _lower_cholesky(covariances, reg_covar):
-    """Lower Cholesky factors of a stack of matrices, naming failures."""
-    try:
-        return np.linalg.cholesky(covariances)
-    except np.linalg.LinAlgError:
-        bad = []
-        for k, cov in enumerate(covariances):
-            try:
-                np.linalg.cholesky(cov)
-            except np.linalg.LinAlgError:
-                bad.append(k)
-        raise SingularCovarianceError(bad, reg_covar) from None
-
-
 def _precision_cholesky_from_cov(covariances, reg_covar):
     """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack."""
     return _factorise(covariances, reg_covar)[0]
@@ -176,14 +177,12 @@ def _factorise(covariances, reg_covar):
     if not np.all(np.isfinite(covariances)):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
-    chol = _lower_cholesky(covariances, reg_covar)
-    # LAPACK's triangular inverse per component: scipy's batched solve
-    # costs far more in Python overhead than the few small inverses.
-    inv_chol = np.empty_like(chol)
-    for k, factor in enumerate(chol):
-        inv_chol[k], info = linalg.lapack.dtrtri(factor, lower=1)
-        if info != 0:
-            raise SingularCovarianceError([k], reg_covar)
+    chol, singular = lower_cholesky(covariances)
+    if singular:
+        raise SingularCovarianceError(singular, reg_covar)
+    inv_chol, singular = triangular_inverses(chol, lower=True)
+    if singular:
+        raise SingularCovarianceError(singular[:1], reg_covar)
     if not np.all(np.isfinite(inv_chol)):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
@@ -389,8 +388,8 @@ class _Independent(_CovarianceType):
     def to_unconstrained(self, covariances, cholesky=None):
         return np.log(covariances).ravel()
 
-    def smallest_variance(self, covariances):
-        return float(covariances.min())
+    def at_least(self, covariances, floor):
+        return bool(covariances.min() >= floor)
 
     def from_unconstrained(self, theta, n_components, n_features):
         return np.exp(theta)

@@ -272,7 +272,7 @@ class GaussianFamily:
         # for the rounding of an EM step's own smallest eigenvalue. (A MAP
         # step has no such floor: its prior keeps the covariances positive.)
         floor = 0.0 if self.prior is not None else self.reg_covar * (1 - 1e-6)
-        if not self.type.smallest_variance(covariances) >= floor:
+        if not self.type.at_least(covariances, floor):
             raise SingularCovarianceError(range(k), self.reg_covar)
         return self.from_parts(weights, means, covariances)
 

@@ -103,6 +103,15 @@ def choose(covariance_type, mixture, dtype, n_rows, n_threads=1, kernel=None):
     raised to float64 if float32 cannot resolve the mixture with it.
     """
     dtype = np.dtype(dtype)
+    k, d = mixture.means.shape
+    if kernel is None and dtype == np.float64:
+        # In float64 the centred kernel is eligible whenever another is (its
+        # error estimate is below the design's: tr P tr Sigma >= d^2), and it
+        # is the fallback when none is: where the cost model ranks it first,
+        # the choice needs no error estimate.
+        everything = KERNELS if covariance_type.diagonal else KERNELS[:2]
+        if _fastest(everything, covariance_type.name, n_rows, d, k, dtype, n_threads) == "centred":
+            return "centred", dtype
     candidates = eligible(covariance_type, mixture, dtype)
     if kernel is not None:
         if kernel not in KERNELS:
@@ -114,7 +123,6 @@ def choose(covariance_type, mixture, dtype, n_rows, n_threads=1, kernel=None):
         # Only float32 can lack a kernel: the centred one always serves float64.
         dtype = np.dtype(np.float64)
         candidates = eligible(covariance_type, mixture, dtype) or ["centred"]
-    k, d = mixture.means.shape
     return _fastest(tuple(candidates), covariance_type.name, n_rows, d, k, dtype, n_threads), dtype
 
 

@@ -115,3 +115,22 @@ def test_threads_and_blocks_change_no_stub_step(rows):
     many = threaded.step(rows, Params(np.zeros(2)))
     assert one[0] == pytest.approx(many[0], rel=1e-12)
     np.testing.assert_allclose(one[1].theta, many[1].theta, rtol=1e-12)
+
+
+def test_squarem_packs_each_iterate_once(rows):
+    # Each cycle starts from two iterates the cycle before packed (the first
+    # cycle's jump has length 1): they are not packed again.
+    packed = []
+
+    @dataclass(frozen=True)
+    class Counting(MeanWithMissingRows):
+        def pack(self, params):
+            packed.append(params)
+            return super().pack(params)
+
+    em = EM(Counting(n_missing=20000), Backend(1, block_bytes=16 * 512))
+    monitor = ConvergenceMonitor(tol=1e-12, max_iter=2000)
+    params = run_squarem(rows, Params(np.zeros(2)), em, monitor)
+    assert monitor.converged
+    np.testing.assert_allclose(params.theta, rows.mean(axis=0), atol=1e-5)
+    assert len(packed) == len({id(p) for p in packed})

@@ -7,6 +7,7 @@ from scipy.stats import multivariate_normal
 from sklearn_em._design import PackedUpper
 from sklearn_em._gaussian import FAMILIES, SingularCovarianceError
 from sklearn_em._gaussian_family import GaussianFamily
+from sklearn_em._triangular import triangular_inverses
 
 from .helpers import COVARIANCE_TYPES, dense_covariance, random_covariances
 
@@ -116,3 +117,63 @@ def test_precision_factors_rebuild_every_components_precision(covariance_type):
     )
     np.testing.assert_allclose(rebuilt, expected, rtol=1e-10)
     assert family.type.shared == (covariance_type == "tied")
+
+
+def _with_smallest_eigenvalue(smallest, d, rng, largest=1e2):
+    """A random ``d x d`` covariance whose eigenvalues run from ``smallest`` to ``largest``."""
+    rotation = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    eigenvalues = np.r_[smallest, np.geomspace(max(smallest, 1e-6) * 1.5, largest, d - 1)]
+    return (rotation * eigenvalues) @ rotation.T
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("relative", [1e-3, 1e-5, -1e-5, -1e-3])
+def test_the_floor_check_decides_as_the_eigenvalues_do(covariance_type, relative):
+    # SQUAREM's floor check factorises Sigma - floor I instead of taking
+    # every eigenvalue: just above and just below the floor it must agree.
+    rng = np.random.default_rng(5)
+    family = FAMILIES[covariance_type]
+    floor = 1e-6 * (1 - 1e-6)
+    d, k = 16, 3
+    smallest = floor * (1 + relative)
+    if covariance_type == "diag":
+        covariances = rng.uniform(1e-3, 1e2, size=(k, d))
+        covariances[1, 5] = smallest
+    elif covariance_type == "spherical":
+        covariances = np.array([1.0, smallest, 3.0])
+    elif covariance_type == "tied":
+        covariances = _with_smallest_eigenvalue(smallest, d, rng)
+    else:
+        covariances = np.stack(
+            [_with_smallest_eigenvalue(s, d, rng) for s in (1e-2, smallest, 1.0)]
+        )
+    if family.diagonal:
+        expected = covariances.min() >= floor
+    else:
+        expected = np.linalg.eigvalsh(covariances).min() >= floor
+    assert expected == (relative > 0)
+    assert family.at_least(covariances, floor) == expected
+    covariances = covariances.copy()
+    covariances.flat[0] = np.nan
+    assert not family.at_least(covariances, floor)
+
+
+@pytest.mark.parametrize("d", [1, 5, 63, 64, 65, 100])
+@pytest.mark.parametrize("lower", [True, False])
+def test_triangular_inverses_invert_and_name_the_singular(d, lower):
+    rng = np.random.default_rng(d)
+    factors = np.stack(
+        [np.linalg.cholesky(_with_smallest_eigenvalue(1e-2, d, rng, 1e3)) for _ in range(3)]
+    )
+    if not lower:
+        factors = np.swapaxes(factors, 1, 2).copy()
+    inverses, singular = triangular_inverses(factors, lower)
+    assert singular == []
+    np.testing.assert_allclose(
+        inverses @ factors, np.broadcast_to(np.eye(d), factors.shape), atol=1e-10
+    )
+    triangle = np.tril if lower else np.triu
+    np.testing.assert_array_equal(inverses, triangle(inverses))
+    factors[1, d - 1, d - 1] = 0.0  # a zero pivot in the last half
+    factors[2, 0, 0] = 0.0  # and in the first
+    assert triangular_inverses(factors, lower)[1] == [1, 2]

@@ -8,7 +8,7 @@ import pytest
 from sklearn_em._blocks import Backend
 from sklearn_em._fit import EM
 from sklearn_em._gaussian_family import GaussianFamily
-from sklearn_em._kernels import choose, eligible
+from sklearn_em._kernels import _fastest, choose, eligible
 
 from . import reference
 from .helpers import COVARIANCE_TYPES, random_covariances
@@ -126,3 +126,72 @@ def test_the_cost_model_picks_by_shape():
     # Small k against d: k well-shaped products win; large k: one GEMM does.
     assert kernel_for(64, 2) == "centred"
     assert kernel_for(2, 16) == "design"
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+@pytest.mark.parametrize("d", [1, 2, 8])
+def test_in_float64_the_centred_kernel_serves_wherever_the_design_does(covariance_type, d):
+    # choose() relies on it to skip the error estimates where the cost model
+    # ranks the centred kernel first: mixtures from round to thin, near and far.
+    rng = np.random.default_rng(d)
+    family = GaussianFamily(covariance_type, 0.0)
+    for offset in (0.0, 1e3, 1e6, 1e9):
+        for spread in (0.0, 3.0, 6.0, 9.0):
+            k = 1 if covariance_type == "tied" else 3
+            axes = np.stack([np.diag(np.logspace(0, spread, d)) for _ in range(k)])
+            rotations = np.linalg.qr(rng.normal(size=(k, d, d)))[0]
+            covariances = rotations @ axes @ np.swapaxes(rotations, 1, 2)
+            mixture = family.from_parts(
+                np.full(3, 1 / 3),
+                rng.normal(scale=3, size=(3, d)) + offset,
+                covariances[0] if covariance_type == "tied" else covariances,
+            )
+            kernels = eligible(family.type, mixture, np.float64)
+            assert "design" not in kernels or "centred" in kernels
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("d, k", [(2, 2), (8, 4), (32, 2), (64, 4), (2, 16), (64, 16)])
+def test_the_float64_choice_without_error_estimates_is_the_full_choice(covariance_type, d, k):
+    family, mixture, _ = _problem(covariance_type, k=k, d=d, offset=1e4)
+    for n_rows in (2_000, 100_000):
+        chosen = choose(family.type, mixture, np.float64, n_rows)
+        candidates = tuple(eligible(family.type, mixture, np.float64)) or ("centred",)
+        assert chosen == (
+            _fastest(candidates, covariance_type, n_rows, d, k, np.float64, 1),
+            np.float64,
+        )
+
+
+def test_negligible_centres_and_couplings_are_dropped_exactly():
+    # A coordinate lit only by rows of vanishing responsibility decays
+    # towards zero pass by pass, into the subnormal numbers that slow every
+    # product: the centred kernel drops what lies far below rounding, and
+    # the log-densities and statistics stay the step's.
+    from scipy.stats import multivariate_normal
+
+    from sklearn_em import _centred
+
+    rng = np.random.default_rng(7)
+    d = 4
+    family = GaussianFamily("full", 1e-6)
+    covariances = np.stack([np.eye(d), 2 * np.eye(d)])
+    covariances[0, 1, 3] = covariances[0, 3, 1] = 1e-250
+    means = rng.normal(size=(2, d))
+    means[1, 2] = 1e-310
+    mixture = family.from_parts(np.array([0.4, 0.6]), means, covariances)
+    assert mixture.precisions_cholesky[0, 1, 3] != 0.0
+    prepared = _centred.prepare(family.type, mixture, np.float64)
+    assert prepared.centres[1, 2] == 0.0
+    assert np.count_nonzero(np.triu(prepared.factors[0].T, 1)) == 0
+    X = rng.normal(size=(50, d))
+    X[:, 2] = 0.0
+    log_prob = _centred.score(prepared, X).log_prob
+    expected = [
+        np.log(w) + multivariate_normal(m, c).logpdf(X)
+        for w, m, c in zip(mixture.weights, means, covariances, strict=True)
+    ]
+    np.testing.assert_allclose(log_prob, expected, rtol=1e-13)
+    (_, step), _ = _step(family, mixture, X, "centred")
+    (_, design_step), _ = _step(family, mixture, X, "design")
+    np.testing.assert_allclose(step.covariances, design_step.covariances, rtol=1e-10, atol=1e-14)
