@@ -191,13 +191,20 @@ def test_ctrl_c_is_one_line_exit_130_and_leaves_nothing(tmp_path):
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and a child
+        # inherits that (Python then installs no KeyboardInterrupt): restore
+        # what a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in process.stderr:
         if line.startswith("read "):
             break
     process.send_signal(signal.SIGINT)
-    err = process.stderr.read()
-    assert process.wait(timeout=60) == 130
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
     assert err.strip().splitlines()[-1].startswith("interrupted") and "Traceback" not in err
     assert list(tmp_path.iterdir()) == [data]
 
