@@ -29,7 +29,18 @@ SEARCH = "k-means++-search"
 # seeds, as init_params='kmeans'), which found the best optimum more often
 # than k-means++ seeds alone on the benchmark's problems.
 SEARCH_INIT = "kmeans"
-SEARCH_STARTS = 12
+# The number of starts: 12, and more from k=9, since the share of k-means
+# starts that reach the best optimum falls as k grows (benchmarks/README.md,
+# Local optima).
+MIN_SEARCH_STARTS = 12
+EXTRA_STARTS_PER_COMPONENT = 4
+
+
+def search_starts(n_components):
+    """The number of short runs the search starts for ``n_components``."""
+    return max(MIN_SEARCH_STARTS, n_components + EXTRA_STARTS_PER_COMPONENT)
+
+
 # The stages of the search: (passes, runs kept after them). Every start runs
 # 24 passes, the best 4 run 10 more, and the best 2 of those are run to
 # convergence. Chosen by measurement (benchmarks/README.md, Local optima):
@@ -38,7 +49,7 @@ SEARCH_STAGES = ((24, 4), (10, 2))
 
 
 def searched_start(
-    X, em, make_start, random_state, run, settings, n_starts=SEARCH_STARTS, stages=SEARCH_STAGES
+    X, em, make_start, random_state, run, settings, n_starts=None, stages=SEARCH_STAGES
 ):
     """The best of ``n_starts`` EM runs pruned by ``stages``, those left run to convergence.
 
@@ -60,8 +71,8 @@ def searched_start(
         The fit's: its ``acceleration`` chooses the runs' monitor, and its
         ``tol`` and ``max_iter`` stop every run (the runs left after the
         stages go on until they converge).
-    n_starts : int, default=SEARCH_STARTS
-        The number of starts.
+    n_starts : int, default=None
+        The number of starts; None: ``search_starts(settings.n_components)``.
     stages : sequence of (int, int), default=SEARCH_STAGES
         ``(passes, kept)``: every run still in the search runs ``passes``
         more, then the ``kept`` with the highest log-likelihood stay.
@@ -71,6 +82,8 @@ def searched_start(
     mixture : Mixture
         The end of the best run left; the first start if every run collapsed.
     """
+    if n_starts is None:
+        n_starts = search_starts(settings.n_components)
     seeds = random_state.randint(np.iinfo(np.int32).max, size=n_starts)
     runs = [
         _Run(

@@ -92,7 +92,8 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
             'k-means++-search'}, default='kmeans'
         How the starting responsibilities are chosen. 'k-means++-search'
         (not in scikit-learn) runs 24 EM passes from each of 12 k-means
-        starts, 10 more from the best 4, and the best 2 of those to
+        starts (``n_components + 4`` from 9 components on), 10 more from
+        the best 4, and the best 2 of those to
         convergence, keeping the better, which escapes poor local optima
         more often than one start.
 

@@ -120,6 +120,14 @@ def search(runs, settings, stages, n_starts=12):
     return searched_start(X, em, runs.make_start, random_state, runs, settings, n_starts, stages)
 
 
+@pytest.mark.parametrize("n_components, n_starts", [(1, 12), (8, 12), (9, 13), (10, 14), (20, 24)])
+def test_the_search_starts_more_runs_for_more_components(n_components, n_starts):
+    runs = ClimbingRuns()
+    search(runs, Settings(n_components, tol=1e-12, max_iter=50), ((3, 2),), n_starts=None)
+    first_stage = [call for call in runs.calls if call[1] == 0]
+    assert len(first_stage) == n_starts
+
+
 def test_ranking_changes_between_stages():
     # The stand-in is only a test of the schedule if an early leader can lose.
     runs = ClimbingRuns()
