@@ -33,7 +33,7 @@ class CentredPrepared:
     covariance_type: str
     centres: np.ndarray  # (k, d) in the pass's dtype
     factors: np.ndarray  # (k, d, d): each U' C-ordered, so U is Fortran; (k, d) if diagonal
-    unwhiten: np.ndarray  # float64 inverses of the factors, as the pass rounded them
+    unwhiten: np.ndarray  # float64 inverses of the factors as the pass holds them
     constants: np.ndarray  # (k,) log w + log det U - d log(2 pi) / 2
 
     @property
@@ -88,9 +88,8 @@ def prepare(covariance_type, mixture, dtype):
         small = np.abs(U) * spread[:, :, None] < negligible  # row b of U weighs coordinate b
         small[:, np.arange(d), np.arange(d)] = False
         factors = np.ascontiguousarray(np.swapaxes(np.where(small, 0.0, U), 1, 2), dtype=dtype)
-        rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
-        unwhiten = triangular_inverses(rounded, lower=False)[0]
-        log_det = np.log(np.diagonal(rounded, axis1=1, axis2=2)).sum(axis=1)
+        unwhiten = _unwhitening(mixture, factors, exact=not small.any())
+        log_det = np.log(np.diagonal(factors, axis1=1, axis2=2).astype(np.float64)).sum(axis=1)
     constants = log_weights + log_det - 0.5 * d * LOG_2PI
     return CentredPrepared(
         covariance_type.name,
@@ -99,6 +98,22 @@ def prepare(covariance_type, mixture, dtype):
         unwhiten,
         constants.astype(dtype),
     )
+
+
+def _unwhitening(mixture, factors, exact):
+    """``(k, d, d)`` float64 inverses of the factors ``U`` as the pass holds them.
+
+    ``U = inv(L)'`` for the covariances' lower Cholesky factor ``L``, so
+    where the pass holds ``U`` unchanged in float64 (``exact``) and the
+    factorisation kept ``L``, its transpose is the inverse, to the rounding
+    of ``U`` itself, and no triangular inverse is needed.
+    """
+    k, d = mixture.means.shape
+    cholesky = mixture.covariances_cholesky
+    if exact and factors.dtype == np.float64 and cholesky is not None:
+        return np.swapaxes(np.broadcast_to(cholesky, (k, d, d)), 1, 2)
+    rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
+    return triangular_inverses(rounded, lower=False)[0]
 
 
 def _variances(covariance_type, mixture):

@@ -266,15 +266,17 @@ class GaussianFamily:
         k, d = shape
         weights = softmax(theta[:k])
         means = theta[k : k + k * d].reshape(k, d)
-        covariances = self.type.from_unconstrained(theta[k + k * d :], k, d)
         # Every EM step keeps the covariances at reg_covar or above; a jump
         # below would trade that regularisation for likelihood. The slack is
         # for the rounding of an EM step's own smallest eigenvalue. (A MAP
         # step has no such floor: its prior keeps the covariances positive.)
         floor = 0.0 if self.prior is not None else self.reg_covar * (1 - 1e-6)
-        if not self.type.at_least(covariances, floor):
+        mixture = self.type.unconstrained_mixture(
+            weights, means, theta[k + k * d :], self.reg_covar, floor
+        )
+        if mixture is None:
             raise SingularCovarianceError(range(k), self.reg_covar)
-        return self.from_parts(weights, means, covariances)
+        return mixture
 
     def n_parameters(self, mixture):
         k, d = mixture.means.shape

@@ -2,8 +2,11 @@
 
 LAPACK's routines one matrix at a time: for the few small matrices of a
 mixture they cost less than numpy's batched calls with their checks, or
-scipy's batched solves with their Python overhead.
+scipy's batched solves with their Python overhead. And lower Cholesky
+factors as flat vectors of unconstrained numbers (SQUAREM's parameters).
 """
+
+import functools
 
 import numpy as np
 from scipy import linalg
@@ -53,3 +56,30 @@ def triangular_inverses(factors, lower):
         else:
             inverses[:, :h, h:] = -(first @ factors[:, :h, h:] @ second)
     return inverses, singular
+
+
+@functools.lru_cache(maxsize=32)
+def _lower_triangle(d):
+    """Rows, columns, flat positions and diagonal mask of a ``d x d`` lower triangle."""
+    rows, cols = np.tril_indices(d)
+    return rows, cols, rows * d + cols, rows == cols
+
+
+def to_unconstrained(factors):
+    """The lower triangles of ``(n, d, d)`` Cholesky factors as one flat vector,
+    their (positive) diagonals as logarithms."""
+    n_matrices, d = factors.shape[0], factors.shape[-1]
+    _, _, flat, diagonal = _lower_triangle(d)
+    theta = np.take(factors.reshape(n_matrices, d * d), flat, axis=1)
+    theta[:, diagonal] = np.log(theta[:, diagonal])
+    return theta.ravel()
+
+
+def from_unconstrained(theta, n_matrices, d):
+    """The ``(n, d, d)`` lower Cholesky factors of ``to_unconstrained``'s vector."""
+    rows, cols, _, diagonal = _lower_triangle(d)
+    theta = theta.reshape(n_matrices, rows.size)
+    factors = np.zeros((n_matrices, d, d))
+    factors[:, rows, cols] = theta
+    factors[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
+    return factors
