@@ -85,10 +85,14 @@ def prepare(covariance_type, mixture, dtype):
         unwhiten = 1.0 / factors.astype(np.float64)
         log_det = np.log(factors.astype(np.float64)).sum(axis=1)
     else:
-        small = np.abs(U) * spread[:, :, None] < negligible  # row b of U weighs coordinate b
-        small[:, np.arange(d), np.arange(d)] = False
-        factors = np.ascontiguousarray(np.swapaxes(np.where(small, 0.0, U), 1, 2), dtype=dtype)
-        unwhiten = _unwhitening(mixture, factors, exact=not small.any())
+        scaled = np.abs(U) * spread[:, :, None]  # row b of U weighs coordinate b
+        # Never a diagonal entry: U_bb = 1 / L_bb >= 1 / spread_b.
+        small = (scaled < negligible) & (scaled > 0.0)
+        exact = not small.any()
+        factors = np.ascontiguousarray(
+            np.swapaxes(U if exact else np.where(small, 0.0, U), 1, 2), dtype=dtype
+        )
+        unwhiten = _unwhitening(mixture, factors, exact)
         log_det = np.log(np.diagonal(factors, axis1=1, axis2=2).astype(np.float64)).sum(axis=1)
     constants = log_weights + log_det - 0.5 * d * LOG_2PI
     return CentredPrepared(
