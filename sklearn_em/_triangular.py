@@ -60,16 +60,17 @@ def triangular_inverses(factors, lower):
 
 @functools.lru_cache(maxsize=32)
 def _lower_triangle(d):
-    """Rows, columns, flat positions and diagonal mask of a ``d x d`` lower triangle."""
+    """Flat positions of a ``d x d`` lower triangle's entries (row by row), the
+    positions of its diagonal among them, and the diagonal's flat positions."""
     rows, cols = np.tril_indices(d)
-    return rows, cols, rows * d + cols, rows == cols
+    return rows * d + cols, np.flatnonzero(rows == cols), np.arange(d) * (d + 1)
 
 
 def to_unconstrained(factors):
     """The lower triangles of ``(n, d, d)`` Cholesky factors as one flat vector,
     their (positive) diagonals as logarithms."""
     n_matrices, d = factors.shape[0], factors.shape[-1]
-    _, _, flat, diagonal = _lower_triangle(d)
+    flat, diagonal, _ = _lower_triangle(d)
     theta = np.take(factors.reshape(n_matrices, d * d), flat, axis=1)
     theta[:, diagonal] = np.log(theta[:, diagonal])
     return theta.ravel()
@@ -77,9 +78,9 @@ def to_unconstrained(factors):
 
 def from_unconstrained(theta, n_matrices, d):
     """The ``(n, d, d)`` lower Cholesky factors of ``to_unconstrained``'s vector."""
-    rows, cols, _, diagonal = _lower_triangle(d)
-    theta = theta.reshape(n_matrices, rows.size)
-    factors = np.zeros((n_matrices, d, d))
-    factors[:, rows, cols] = theta
-    factors[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
-    return factors
+    flat, diagonal, flat_diagonal = _lower_triangle(d)
+    theta = theta.reshape(n_matrices, flat.size)
+    factors = np.zeros((n_matrices, d * d))
+    factors[:, flat] = theta
+    factors[:, flat_diagonal] = np.exp(theta[:, diagonal])
+    return factors.reshape(n_matrices, d, d)
