@@ -199,6 +199,16 @@ class GaussianFamily:
             bad = _numerically_singular(prepared.precisions)
             raise SingularCovarianceError(bad, self.reg_covar) from None
         as_log_zero_where_overflowed(cond.log_prob)
+        # No marginal density exceeds its Gaussian's at the mean, at most
+        # (2 pi / lambda_min)^(-d_o / 2) with 1 / lambda_min <= tr P: one
+        # above it is the rounding of a numerically singular precision.
+        d = Xc.shape[1]
+        trace_p = prepared.covariance_type.trace_precisions(prepared.mixture)
+        with np.errstate(divide="ignore"):
+            peak = prepared.log_weights + 0.5 * d * np.maximum(np.log(trace_p / (2 * np.pi)), 0.0)
+        impossible = cond.log_prob > peak + 1.0 + 1e-9 * np.abs(peak)
+        if impossible.any():
+            raise SingularCovarianceError(np.flatnonzero(impossible.any(axis=0)), self.reg_covar)
         return cond
 
     def block_log_prob(self, prepared, block, cache=None, key=None):
