@@ -7,7 +7,9 @@ one in-place triangular product (``trmm``, half a GEMM's work). Then
 - ``log w_k + log N(x | k) = log w_k + log det U_k - d log(2 pi) / 2 - |z|^2 / 2``;
 - the statistics are sums of ``r z`` and ``r z z'`` (``syrk``, half a GEMM's
   work, on ``sqrt(r) Z``), brought back to ``x - c_k`` by ``U_k``'s inverse
-  in float64.
+  (the covariance's Cholesky factor ``L_k'``) in float64. A row whose
+  weight in a component is far below rounding is left out of that
+  component's sums: on well-separated components most are.
 
 Whitened moments are about ``r I``: every direction of a component is
 summed relative to its own spread, whatever the offset, scale or shape of
