@@ -200,8 +200,9 @@ class GaussianFamily:
             raise SingularCovarianceError(bad, self.reg_covar) from None
         as_log_zero_where_overflowed(cond.log_prob)
         # No marginal density exceeds its Gaussian's at the mean, at most
-        # (2 pi / lambda_min)^(-d_o / 2) with 1 / lambda_min <= tr P: one
-        # above it is the rounding of a numerically singular precision.
+        # (tr P / 2 pi)^(d_o / 2): every eigenvalue of a marginal covariance
+        # is at least the smallest of Sigma, 1 / lambda_max(P) >= 1 / tr P.
+        # One above it is the rounding of a numerically singular precision.
         d = Xc.shape[1]
         trace_p = prepared.covariance_type.trace_precisions(prepared.mixture)
         with np.errstate(divide="ignore"):
