@@ -5,6 +5,7 @@
     python benchmarks/bench_small.py --per-pass [--repeats 5]
     python benchmarks/bench_small.py --pieces [--repeats 15]
     python benchmarks/bench_small.py --same --baseline REV
+    python benchmarks/bench_small.py --squarem-work [--repeats 3]
     ... [--baseline REV]   (also time the package as of git revision REV)
 
 Bundled datasets, standardised; ``k=3`` and each library's defaults
@@ -42,6 +43,11 @@ archive`` into a temporary directory, imported as ``sklearn_em_baseline``)
 to ``--grid-search``, ``--per-pass`` and ``--pieces``, interleaved with the
 working tree's, so that a change is measured against the code before it in
 the same run.
+
+``--squarem-work`` times SQUAREM's own work over the search's 18 fits
+with the defaults: the thread CPU time of the runs less that of their EM
+steps (the packing, the contraction's norms, the extrapolation and a jump's
+unpacking), the minimum over ``--repeats`` searches.
 
 ``--same --baseline REV`` checks that a change alters no result beyond
 rounding: the search's 36 fits (18 with the defaults, 18 with
@@ -316,6 +322,51 @@ def same_results(baseline):
     )
 
 
+def _timed(call, spent, label):
+    """``call``, adding its thread CPU time to ``spent[label]``."""
+
+    def wrapper(*args, **kwargs):
+        began = time.thread_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[label] += time.thread_time() - began
+
+    return wrapper
+
+
+def squarem_work(repeats, packages):
+    """ms of thread time of SQUAREM's runs, of their EM steps, and the difference."""
+    X = load_digits().data
+    folds = list(check_cv(3).split(X))
+    print(
+        f"SQUAREM's own work over the search's 18 fits, load_digits, one thread, thread "
+        f"CPU time, minimum of {repeats} searches"
+    )
+    print("| package | runs (ms) | their EM steps (ms) | SQUAREM's own (ms) |")
+    print("|---|---|---|---|")
+    for name, package in packages.items():
+        fit_module = importlib.import_module(package.__name__ + "._fit")
+        spent = {"run": 0.0, "step": 0.0}
+        run, step = fit_module.run_squarem, fit_module.EM.step
+        fit_module.run_squarem = _timed(run, spent, "run")
+        fit_module.EM.step = _timed(step, spent, "step")
+        try:
+            totals = []
+            for _ in range(repeats):
+                spent.update(run=0.0, step=0.0)
+                for n_components in GRID["n_components"]:
+                    for train, _ in folds:
+                        package.GaussianMixture(n_components, random_state=0).fit(X[train])
+                totals.append(dict(spent))
+        finally:
+            fit_module.run_squarem, fit_module.EM.step = run, step
+        runs = 1e3 * min(t["run"] for t in totals)
+        steps = 1e3 * min(t["step"] for t in totals)
+        own = 1e3 * min(t["run"] - t["step"] for t in totals)
+        print(f"| {name} | {runs:.1f} | {steps:.1f} | {own:.1f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -328,6 +379,7 @@ def main():
     parser.add_argument("--pieces", action="store_true", help="ms of a pass's and a jump's parts")
     parser.add_argument("--baseline", help="also time the package as of this git revision")
     parser.add_argument("--same", action="store_true", help="results against --baseline's")
+    parser.add_argument("--squarem-work", action="store_true", help="SQUAREM's own thread time")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     packages = {"working tree": importlib.import_module("sklearn_em")}
@@ -336,6 +388,10 @@ def main():
     if args.pieces:
         with threadpool_limits(limits=1):
             pieces(args.repeats, packages)
+        return
+    if args.squarem_work:
+        with threadpool_limits(limits=1):
+            squarem_work(args.repeats, packages)
         return
     if args.same:
         with threadpool_limits(limits=1):
