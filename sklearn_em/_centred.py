@@ -7,7 +7,9 @@ one in-place triangular product (``trmm``, half a GEMM's work). Then
 - ``log w_k + log N(x | k) = log w_k + log det U_k - d log(2 pi) / 2 - |z|^2 / 2``;
 - the statistics are sums of ``r z`` and ``r z z'`` (``syrk``, half a GEMM's
   work, on ``sqrt(r) Z``), brought back to ``x - c_k`` by ``U_k``'s inverse
-  in float64.
+  (the covariance's Cholesky factor ``L_k'``) in float64. A row whose
+  weight in a component is far below rounding is left out of that
+  component's sums: on well-separated components most are.
 
 Whitened moments are about ``r I``: every direction of a component is
 summed relative to its own spread, whatever the offset, scale or shape of
@@ -33,7 +35,7 @@ class CentredPrepared:
     covariance_type: str
     centres: np.ndarray  # (k, d) in the pass's dtype
     factors: np.ndarray  # (k, d, d): each U' C-ordered, so U is Fortran; (k, d) if diagonal
-    unwhiten: np.ndarray  # float64 inverses of the factors, as the pass rounded them
+    unwhiten: np.ndarray  # float64 inverses of the factors as the pass holds them
     constants: np.ndarray  # (k,) log w + log det U - d log(2 pi) / 2
 
     @property
@@ -85,12 +87,15 @@ def prepare(covariance_type, mixture, dtype):
         unwhiten = 1.0 / factors.astype(np.float64)
         log_det = np.log(factors.astype(np.float64)).sum(axis=1)
     else:
-        small = np.abs(U) * spread[:, :, None] < negligible  # row b of U weighs coordinate b
-        small[:, np.arange(d), np.arange(d)] = False
-        factors = np.ascontiguousarray(np.swapaxes(np.where(small, 0.0, U), 1, 2), dtype=dtype)
-        rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
-        unwhiten = triangular_inverses(rounded, lower=False)[0]
-        log_det = np.log(np.diagonal(rounded, axis1=1, axis2=2)).sum(axis=1)
+        scaled = np.abs(U) * spread[:, :, None]  # row b of U weighs coordinate b
+        # Never a diagonal entry: U_bb = 1 / L_bb >= 1 / spread_b.
+        small = (scaled < negligible) & (scaled > 0.0)
+        exact = not small.any()
+        factors = np.ascontiguousarray(
+            np.swapaxes(U if exact else np.where(small, 0.0, U), 1, 2), dtype=dtype
+        )
+        unwhiten = _unwhitening(mixture, factors, exact)
+        log_det = np.log(np.diagonal(factors, axis1=1, axis2=2).astype(np.float64)).sum(axis=1)
     constants = log_weights + log_det - 0.5 * d * LOG_2PI
     return CentredPrepared(
         covariance_type.name,
@@ -99,6 +104,22 @@ def prepare(covariance_type, mixture, dtype):
         unwhiten,
         constants.astype(dtype),
     )
+
+
+def _unwhitening(mixture, factors, exact):
+    """``(k, d, d)`` float64 inverses of the factors ``U`` as the pass holds them.
+
+    ``U = inv(L)'`` for the covariances' lower Cholesky factor ``L``, so
+    where the pass holds ``U`` unchanged in float64 (``exact``) and the
+    factorisation kept ``L``, its transpose is the inverse, to the rounding
+    of ``U`` itself, and no triangular inverse is needed.
+    """
+    k, d = mixture.means.shape
+    cholesky = mixture.covariances_cholesky
+    if exact and factors.dtype == np.float64 and cholesky is not None:
+        return np.swapaxes(np.broadcast_to(cholesky, (k, d, d)), 1, 2)
+    rounded = np.swapaxes(factors, 1, 2).astype(np.float64)
+    return triangular_inverses(rounded, lower=False)[0]
 
 
 def _variances(covariance_type, mixture):
@@ -113,11 +134,12 @@ def _variances(covariance_type, mixture):
 
 
 def score(prepared, X):
-    """The ``(k, m)`` log-densities of complete rows, and their whitened copies."""
+    """The ``(k, m)`` log-densities of complete rows, and what ``moments`` needs:
+    their whitened copies, squared norms and where those overflowed."""
     k, d = prepared.centres.shape
     m = X.shape[0]
     Z = np.empty((k, m, d), dtype=prepared.dtype)
-    log_prob = np.empty((k, m), dtype=prepared.dtype)
+    squares = np.empty((k, m), dtype=prepared.dtype)
     trmm = _blas("trmm", prepared.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         # Whole-stack numpy calls; only the triangular products go by component.
@@ -129,33 +151,26 @@ def score(prepared, X):
                 trmm(1.0, U, Z[j].T, side=0, lower=0, trans_a=1, overwrite_b=1)
         else:
             Z *= prepared.factors[:, None, :]
-        np.einsum("kij,kij->ki", Z, Z, out=log_prob)
-        log_prob *= -0.5
+        np.einsum("kij,kij->ki", Z, Z, out=squares)
+        log_prob = squares * -0.5
         log_prob += prepared.constants[:, None]
     overflowed = ~np.isfinite(log_prob)
-    return Scored(log_prob, (Z, overflowed if overflowed.any() else None))
+    return Scored(log_prob, (Z, squares, overflowed if overflowed.any() else None))
 
 
 def moments(prepared, work, resp):
     """``(nk, s1, s2)`` about the centres from whitened rows and ``(k, m)`` responsibilities."""
-    Z, overflowed = work
-    k, _, d = Z.shape
+    Z, squares, overflowed = work
+    k, m, d = Z.shape
     nk = resp.sum(axis=1, dtype=np.float64)
-    s1z = np.empty((k, d))
-    s2z = np.empty((k, d, d)) if prepared.triangular else np.empty((k, d))
     if overflowed is not None:
         Z[overflowed] = 0.0  # rows of zero density here carry no weight
     if prepared.triangular:
-        root = np.sqrt(resp)
-        Z *= root[:, :, None]  # in place: Z is not needed after
-        s1z[:] = (root[:, None, :] @ Z)[:, 0]
-        syrk = _blas("syrk", prepared.dtype)
-        for j in range(k):
-            s2z[j] = syrk(1.0, Z[j].T, trans=0, lower=0)
+        s1z, s2z = _triangular_moments(Z, squares, resp, nk)
     else:
-        s1z[:] = (resp[:, None, :] @ Z)[:, 0]
+        s1z = (resp[:, None, :] @ Z)[:, 0]
         np.multiply(Z, Z, out=Z)
-        s2z[:] = (resp[:, None, :] @ Z)[:, 0]
+        s2z = (resp[:, None, :] @ Z)[:, 0]
     # Back from whitened coordinates, all components at once, in float64.
     V = prepared.unwhiten
     if prepared.triangular:
@@ -166,6 +181,48 @@ def moments(prepared, work, resp):
         s1 = s1z * V
         second = s2z * V**2
     return nk, s1, _in_layout(prepared.covariance_type, second)
+
+
+# A row whose responsibility times ``1 + |z|^2`` is below this share of its
+# component's count per row is left out of that component's whitened
+# moments: all such rows together change an entry of them (about ``n_k``
+# on the diagonal) by at most this share of ``n_k``, far below rounding
+# (``|r z_a z_b| <= r |z|^2``). On well-separated components most rows are
+# such for all but one component (responsibilities of 1e-30 and below), and
+# the moments' products then run on the rows that count.
+NEGLIGIBLE_WEIGHT = 1e-18
+# Below this share of rows left out, the rows are not gathered: the copy
+# would cost about what it saves.
+GATHER_SHARE = 0.1
+
+
+def counted_rows(squares, resp, nk, negligible=NEGLIGIBLE_WEIGHT):
+    """``(k, m)``: whether a row counts in a component's moments (see
+    ``NEGLIGIBLE_WEIGHT``), from its squared whitened norms and responsibilities."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        # NaN (an overflowed row, of zero responsibility) does not count.
+        return resp * (1.0 + squares) > (negligible / resp.shape[1]) * nk[:, None]
+
+
+def _triangular_moments(Z, squares, resp, nk):
+    """Whitened ``(s1z, s2z)`` (upper halves of ``s2z``) of each component's rows
+    that count, by ``syrk`` on ``sqrt(r) Z``; ``Z`` is overwritten."""
+    k, m, d = Z.shape
+    s1z = np.empty((k, d))
+    s2z = np.empty((k, d, d))
+    syrk = _blas("syrk", Z.dtype)
+    counts = counted_rows(squares, resp, nk)
+    for j in range(k):
+        rows = np.flatnonzero(counts[j]) if counts[j].sum() < (1 - GATHER_SHARE) * m else None
+        if rows is not None and rows.size == 0:
+            s1z[j], s2z[j] = 0.0, 0.0
+            continue
+        weighted = Z[j] if rows is None else Z[j, rows]
+        root = np.sqrt(resp[j] if rows is None else resp[j, rows])
+        weighted *= root[:, None]
+        s1z[j] = root @ weighted
+        s2z[j] = syrk(1.0, weighted.T, trans=0, lower=0)
+    return s1z, s2z
 
 
 def _in_layout(covariance_type, second):

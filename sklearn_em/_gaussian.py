@@ -12,12 +12,16 @@ with ``d = s1 / n``; with the centre near the mean, ``d`` is small and the
 subtraction loses nothing the data resolves.
 """
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._triangular import lower_cholesky, triangular_inverses
+from ._triangular import (
+    from_unconstrained,
+    lower_cholesky,
+    to_unconstrained,
+    triangular_inverses,
+)
 
 # Added to every component's count, as scikit-learn does, so that an empty
 # component has a mean (its centre) rather than 0 / 0.
@@ -132,11 +136,9 @@ class _CovarianceType:
     def at_least(self, covariances, floor):
         """Whether every eigenvalue of every component's covariance is at least ``floor``.
 
-        A Cholesky factorisation of ``Sigma - floor I`` answers for a fraction
-        of an eigendecomposition's cost; only where it fails (rare: a jump
-        below the floor) do the eigenvalues decide, so a rejection is what
-        ``eigvalsh`` says, and an acceptance can differ from it only within
-        the factorisation's rounding of the floor.
+        A Cholesky factorisation of ``Sigma - floor I`` answers at a fraction of
+        an eigendecomposition's cost; only where it fails do the eigenvalues
+        decide, so a rejection is what ``eigvalsh`` says.
         """
         stack = covariances.reshape((-1,) + covariances.shape[-2:])
         if not np.all(np.isfinite(stack)):
@@ -149,6 +151,14 @@ class _CovarianceType:
 
     def from_unconstrained(self, theta, n_components, n_features):
         raise NotImplementedError
+
+    def unconstrained_mixture(self, weights, means, theta, reg_covar, floor):
+        """The mixture whose covariances ``to_unconstrained`` gave as ``theta``,
+        or None if a covariance has an eigenvalue below ``floor``."""
+        covariances = self.from_unconstrained(theta, *means.shape)
+        if not self.at_least(covariances, floor):
+            return None
+        return self.make_mixture(weights, means, covariances, reg_covar)
 
     def factorise(self, covariances, reg_covar):
         """The precision Cholesky factors, and the covariances' own lower
@@ -167,26 +177,27 @@ class _CovarianceType:
         return self.make_mixture(nk / nk.sum(), stats.centres + delta, covariances, reg_covar)
 
 
-def _precision_cholesky_from_cov(covariances, reg_covar):
-    """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack."""
-    return _factorise(covariances, reg_covar)[0]
-
-
 def _factorise(covariances, reg_covar):
-    """``U`` as above and the lower Cholesky factors ``L`` (``U = inv(L)'``)."""
+    """Upper-triangular ``U`` with ``inv(Sigma) = U @ U.T``, for a stack, and the
+    lower Cholesky factors ``L`` (``U = inv(L)'``)."""
     if not np.all(np.isfinite(covariances)):
         bad = np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
     chol, singular = lower_cholesky(covariances)
     if singular:
         raise SingularCovarianceError(singular, reg_covar)
+    return _precisions_of_cholesky(chol, reg_covar), chol
+
+
+def _precisions_of_cholesky(chol, reg_covar):
+    """``U = inv(L)'`` of a stack of lower Cholesky factors; raise if one is singular."""
     inv_chol, singular = triangular_inverses(chol, lower=True)
     if singular:
         raise SingularCovarianceError(singular[:1], reg_covar)
     if not np.all(np.isfinite(inv_chol)):
         bad = np.flatnonzero(~np.isfinite(inv_chol).all(axis=(1, 2)))
         raise SingularCovarianceError(bad, reg_covar)
-    return np.swapaxes(inv_chol, -1, -2), chol
+    return np.swapaxes(inv_chol, -1, -2)
 
 
 def log_det_cholesky(precisions_cholesky):
@@ -195,29 +206,25 @@ def log_det_cholesky(precisions_cholesky):
     return np.log(diagonals).sum(axis=-1)
 
 
-@functools.lru_cache(maxsize=32)
-def _lower_triangle(d):
-    """Rows, columns, flat positions and diagonal mask of a ``d x d`` lower triangle."""
-    rows, cols = np.tril_indices(d)
-    return rows, cols, rows * d + cols, rows == cols
-
-
 def _cholesky_to_unconstrained(covariances, chol=None):
-    chol = np.linalg.cholesky(covariances) if chol is None else chol
-    n_matrices, d = chol.shape[0], chol.shape[-1]
-    _, _, flat, diagonal = _lower_triangle(d)
-    theta = np.take(chol.reshape(n_matrices, d * d), flat, axis=1)
-    theta[:, diagonal] = np.log(theta[:, diagonal])
-    return theta.ravel()
+    return to_unconstrained(np.linalg.cholesky(covariances) if chol is None else chol)
 
 
-def _cholesky_from_unconstrained(theta, n_matrices, d):
-    rows, cols, _, diagonal = _lower_triangle(d)
-    theta = theta.reshape(n_matrices, rows.size)
-    chol = np.zeros((n_matrices, d, d))
-    chol[:, rows, cols] = theta
-    chol[:, rows[diagonal], cols[diagonal]] = np.exp(theta[:, diagonal])
+def _covariances_of(chol):
     return chol @ np.swapaxes(chol, -1, -2)
+
+
+def _mixture_of_factors(covariance_type, weights, means, theta, n_matrices, reg_covar, floor):
+    """``unconstrained_mixture`` for 'full' and 'tied': the covariances' factors
+    ``L`` are known, so no factorisation is needed (the precisions' are ``inv(L)'``)."""
+    chol = from_unconstrained(theta, n_matrices, means.shape[1])
+    covariances = _covariances_of(chol)
+    if not covariance_type.at_least(covariances, floor):
+        return None
+    precisions_cholesky = _precisions_of_cholesky(chol, reg_covar)
+    if covariance_type.shared:
+        covariances, precisions_cholesky, chol = covariances[0], precisions_cholesky[0], chol[0]
+    return Mixture(weights, means, covariances, precisions_cholesky, chol)
 
 
 def _symmetric(matrices):
@@ -235,7 +242,7 @@ class Full(_CovarianceType):
         return cov
 
     def precisions_cholesky(self, covariances, reg_covar):
-        return _precision_cholesky_from_cov(covariances, reg_covar)
+        return _factorise(covariances, reg_covar)[0]
 
     def factorise(self, covariances, reg_covar):
         return _factorise(covariances, reg_covar)
@@ -244,7 +251,7 @@ class Full(_CovarianceType):
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
 
     def covariances_from_precisions(self, precisions):
-        return self.precisions(_precision_cholesky_from_cov(precisions, 0.0))
+        return self.precisions(_factorise(precisions, 0.0)[0])
 
     def covariance_parameters(self, n_components, n_features):
         return n_components * n_features * (n_features + 1) // 2
@@ -274,7 +281,11 @@ class Full(_CovarianceType):
         return _cholesky_to_unconstrained(covariances, cholesky)
 
     def from_unconstrained(self, theta, n_components, n_features):
-        return _cholesky_from_unconstrained(theta, n_components, n_features)
+        return _covariances_of(from_unconstrained(theta, n_components, n_features))
+
+    def unconstrained_mixture(self, weights, means, theta, reg_covar, floor):
+        n_components = means.shape[0]
+        return _mixture_of_factors(self, weights, means, theta, n_components, reg_covar, floor)
 
 
 class Tied(_CovarianceType):
@@ -292,7 +303,7 @@ class Tied(_CovarianceType):
         return cov
 
     def precisions_cholesky(self, covariances, reg_covar):
-        return _precision_cholesky_from_cov(covariances[None], reg_covar)[0]
+        return _factorise(covariances[None], reg_covar)[0][0]
 
     def factorise(self, covariances, reg_covar):
         precisions_cholesky, cholesky = _factorise(covariances[None], reg_covar)
@@ -302,7 +313,7 @@ class Tied(_CovarianceType):
         return precisions_cholesky @ precisions_cholesky.T
 
     def covariances_from_precisions(self, precisions):
-        return self.precisions(_precision_cholesky_from_cov(precisions[None], 0.0)[0])
+        return self.precisions(_factorise(precisions[None], 0.0)[0][0])
 
     def covariance_parameters(self, n_components, n_features):
         return n_features * (n_features + 1) // 2
@@ -337,7 +348,10 @@ class Tied(_CovarianceType):
         )
 
     def from_unconstrained(self, theta, n_components, n_features):
-        return _cholesky_from_unconstrained(theta, 1, n_features)[0]
+        return _covariances_of(from_unconstrained(theta, 1, n_features))[0]
+
+    def unconstrained_mixture(self, weights, means, theta, reg_covar, floor):
+        return _mixture_of_factors(self, weights, means, theta, 1, reg_covar, floor)
 
 
 class _Independent(_CovarianceType):

@@ -199,6 +199,17 @@ class GaussianFamily:
             bad = _numerically_singular(prepared.precisions)
             raise SingularCovarianceError(bad, self.reg_covar) from None
         as_log_zero_where_overflowed(cond.log_prob)
+        # No marginal density exceeds its Gaussian's at the mean, at most
+        # (tr P / 2 pi)^(d_o / 2): every eigenvalue of a marginal covariance
+        # is at least the smallest of Sigma, 1 / lambda_max(P) >= 1 / tr P.
+        # One above it is the rounding of a numerically singular precision.
+        d = Xc.shape[1]
+        trace_p = prepared.covariance_type.trace_precisions(prepared.mixture)
+        with np.errstate(divide="ignore"):
+            peak = prepared.log_weights + 0.5 * d * np.maximum(np.log(trace_p / (2 * np.pi)), 0.0)
+        impossible = cond.log_prob > peak + 1.0 + 1e-9 * np.abs(peak)
+        if impossible.any():
+            raise SingularCovarianceError(np.flatnonzero(impossible.any(axis=0)), self.reg_covar)
         return cond
 
     def block_log_prob(self, prepared, block, cache=None, key=None):
@@ -266,15 +277,17 @@ class GaussianFamily:
         k, d = shape
         weights = softmax(theta[:k])
         means = theta[k : k + k * d].reshape(k, d)
-        covariances = self.type.from_unconstrained(theta[k + k * d :], k, d)
         # Every EM step keeps the covariances at reg_covar or above; a jump
         # below would trade that regularisation for likelihood. The slack is
         # for the rounding of an EM step's own smallest eigenvalue. (A MAP
         # step has no such floor: its prior keeps the covariances positive.)
         floor = 0.0 if self.prior is not None else self.reg_covar * (1 - 1e-6)
-        if not self.type.at_least(covariances, floor):
+        mixture = self.type.unconstrained_mixture(
+            weights, means, theta[k + k * d :], self.reg_covar, floor
+        )
+        if mixture is None:
             raise SingularCovarianceError(range(k), self.reg_covar)
-        return self.from_parts(weights, means, covariances)
+        return mixture
 
     def n_parameters(self, mixture):
         k, d = mixture.means.shape

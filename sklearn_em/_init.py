@@ -90,11 +90,17 @@ def starting_parameters(X, resp, covariance_type, reg_covar, sample_weight=None,
     for rows in row_chunks(X.shape[0]):
         block = X[rows].astype(np.float64)
         for k, mean in enumerate(means):
-            centred = block - mean
-            if squares_only:
-                scatter[k] += resp[rows, k] @ centred**2
+            weights_k = resp[rows, k]
+            # A hard start gives each row to one component: only its rows add.
+            held = np.flatnonzero(weights_k)
+            if held.size < weights_k.size:
+                weights_k, centred = weights_k[held], block[held] - mean
             else:
-                scatter[k] += (resp[rows, k] * centred.T) @ centred
+                centred = block - mean
+            if squares_only:
+                scatter[k] += weights_k @ centred**2
+            else:
+                scatter[k] += (weights_k * centred.T) @ centred
         if covariance_type == "tied":
             unassigned += (left_out[rows] * block.T) @ block
     weights = nk / nk.sum()

@@ -2,8 +2,11 @@
 
 LAPACK's routines one matrix at a time: for the few small matrices of a
 mixture they cost less than numpy's batched calls with their checks, or
-scipy's batched solves with their Python overhead.
+scipy's batched solves with their Python overhead. And lower Cholesky
+factors as flat vectors of unconstrained numbers (SQUAREM's parameters).
 """
+
+import functools
 
 import numpy as np
 from scipy import linalg
@@ -53,3 +56,31 @@ def triangular_inverses(factors, lower):
         else:
             inverses[:, :h, h:] = -(first @ factors[:, :h, h:] @ second)
     return inverses, singular
+
+
+@functools.lru_cache(maxsize=32)
+def _lower_triangle(d):
+    """Flat positions of a ``d x d`` lower triangle's entries (row by row), the
+    positions of its diagonal among them, and the diagonal's flat positions."""
+    rows, cols = np.tril_indices(d)
+    return rows * d + cols, np.flatnonzero(rows == cols), np.arange(d) * (d + 1)
+
+
+def to_unconstrained(factors):
+    """The lower triangles of ``(n, d, d)`` Cholesky factors as one flat vector,
+    their (positive) diagonals as logarithms."""
+    n_matrices, d = factors.shape[0], factors.shape[-1]
+    flat, diagonal, _ = _lower_triangle(d)
+    theta = np.take(factors.reshape(n_matrices, d * d), flat, axis=1)
+    theta[:, diagonal] = np.log(theta[:, diagonal])
+    return theta.ravel()
+
+
+def from_unconstrained(theta, n_matrices, d):
+    """The ``(n, d, d)`` lower Cholesky factors of ``to_unconstrained``'s vector."""
+    flat, diagonal, flat_diagonal = _lower_triangle(d)
+    theta = theta.reshape(n_matrices, flat.size)
+    factors = np.zeros((n_matrices, d * d))
+    factors[:, flat] = theta
+    factors[:, flat_diagonal] = np.exp(theta[:, diagonal])
+    return factors.reshape(n_matrices, d, d)

@@ -1,5 +1,7 @@
 """The covariance types against scipy's densities and closed forms."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
@@ -177,3 +179,87 @@ def test_triangular_inverses_invert_and_name_the_singular(d, lower):
     factors[1, d - 1, d - 1] = 0.0  # a zero pivot in the last half
     factors[2, 0, 0] = 0.0  # and in the first
     assert triangular_inverses(factors, lower)[1] == [1, 2]
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_an_unpacked_jump_is_the_mixture_of_its_covariances(covariance_type):
+    # unpack builds the precisions from the jump's own Cholesky factors
+    # instead of factorising the covariances again: the same mixture, to
+    # rounding, and its factors describe its covariances.
+    rng = np.random.default_rng(4)
+    k, d = 3, 5
+    family = GaussianFamily(covariance_type, 1e-6)
+    start = family.from_parts(
+        rng.dirichlet(np.ones(k)),
+        rng.normal(size=(k, d)),
+        random_covariances(covariance_type, k, d, rng),
+    )
+    theta = family.pack(start) + 0.05 * rng.normal(size=family.pack(start).size)
+    jump = family.unpack(theta, (k, d))
+    expected = family.from_parts(jump.weights, jump.means, jump.covariances)
+    np.testing.assert_allclose(jump.precisions_cholesky, expected.precisions_cholesky, rtol=1e-12)
+    if covariance_type in ("full", "tied"):
+        factors = jump.covariances_cholesky
+        np.testing.assert_allclose(
+            factors @ np.swapaxes(factors, -1, -2), jump.covariances, rtol=1e-13
+        )
+    np.testing.assert_allclose(family.pack(jump)[k:], theta[k:], rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_a_jump_below_the_floor_is_refused(covariance_type):
+    family = GaussianFamily(covariance_type, 1e-3)
+    d = 3
+    covariances = np.eye(d) if covariance_type == "tied" else np.stack([np.eye(d)] * 2)
+    start = family.from_parts(np.array([0.5, 0.5]), np.zeros((2, d)), covariances)
+    theta = family.pack(start)
+    theta[-1] = np.log(1e-2)  # the last factor's last diagonal entry: a variance of 1e-4
+    with pytest.raises(SingularCovarianceError):
+        family.unpack(theta, (2, d))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_unwhitening_by_the_covariance_factor_inverts_the_whitening(covariance_type):
+    # The centred kernel takes L' (the covariances' factor) as the inverse of
+    # the precision factor U = inv(L)' where the pass holds U as it is, and
+    # inverts U itself otherwise (a mixture without L: as the fitted
+    # attributes give it).
+    from dataclasses import replace
+
+    from sklearn_em import _centred
+
+    rng = np.random.default_rng(5)
+    k, d = 3, 70  # past the size where triangular inverses go by halves
+    family = GaussianFamily(covariance_type, 1e-6)
+    mixture = family.from_parts(
+        np.full(k, 1 / k), rng.normal(size=(k, d)), random_covariances(covariance_type, k, d, rng)
+    )
+    assert mixture.covariances_cholesky is not None
+    by_factor = _centred.prepare(family.type, mixture, np.float64).unwhiten
+    without = replace(mixture, covariances_cholesky=None)
+    by_inverse = _centred.prepare(family.type, without, np.float64).unwhiten
+    np.testing.assert_allclose(by_factor, by_inverse, rtol=1e-10, atol=1e-13)
+    factors = np.swapaxes(_centred.prepare(family.type, mixture, np.float64).factors, 1, 2)
+    np.testing.assert_allclose(
+        factors @ by_factor, np.broadcast_to(np.eye(d), (k, d, d)), atol=1e-12
+    )
+
+
+def test_a_collapsing_component_never_reports_an_impossible_likelihood():
+    # Without reg_covar, a component on a repeated point shrinks without
+    # bound; SQUAREM's jumps can reach precisions so singular that the
+    # missing-value path rounds its quadratic forms negative, and log-densities
+    # come out above any Gaussian's peak (1e60 and more). Such a jump is
+    # refused, as a singular one is: the fit goes on as plain EM does.
+    from sklearn_em import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([np.zeros((300, 3)), rng.normal(size=(300, 3)) * 3 + 5])
+    X[rng.random(X.shape) < 0.2] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = GaussianMixture(2, reg_covar=0, random_state=0).fit(X)
+        except SingularCovarianceError:
+            return
+    assert model.lower_bound_ < 1e3

@@ -195,3 +195,42 @@ def test_negligible_centres_and_couplings_are_dropped_exactly():
     (_, step), _ = _step(family, mixture, X, "centred")
     (_, design_step), _ = _step(family, mixture, X, "design")
     np.testing.assert_allclose(step.covariances, design_step.covariances, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_of_negligible_weight_leave_the_moments_unchanged(covariance_type, dtype):
+    # On far-apart components nearly every row has a responsibility of
+    # 1e-30 or less under all but one component; the centred kernel's
+    # moments skip those rows and must equal the sums over every row.
+    from sklearn_em import _centred
+
+    rng = np.random.default_rng(3)
+    k, d, n = 4, 6, 400
+    family = GaussianFamily(covariance_type, 1e-6)
+    means = 12 * rng.normal(size=(k, d))
+    means[1] = means[0] + 3.0  # two components that overlap: their rows count in both
+    mixture = family.from_parts(
+        np.full(k, 1 / k), means, random_covariances(covariance_type, k, d, rng) / d
+    )
+    X = means[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    prepared = _centred.prepare(family.type, mixture, dtype)
+    scored = _centred.score(prepared, X.astype(dtype))
+    Z, squares, _ = scored.work
+    resp = scored.log_prob.astype(np.float64)
+    resp = np.exp(resp - np.logaddexp.reduce(resp, axis=0))
+    nk = resp.sum(axis=1)
+    counted = _centred.counted_rows(squares, resp.astype(dtype), nk)
+    assert counted.mean() < 0.5  # most rows are left out of all but one component
+    assert (counted.sum(axis=0) >= 2).mean() > 0.2
+    nk_, s1, s2 = _centred.moments(prepared, scored.work, resp.astype(dtype))
+    centred = X[None] - prepared.centres[:, None, :].astype(np.float64)  # (k, n, d)
+    expected_s1 = np.einsum("kn,knd->kd", resp, centred)
+    expected_s2 = np.einsum("kn,kna,knb->kab", resp, centred, centred)
+    if covariance_type == "tied":
+        expected_s2 = expected_s2.sum(axis=0)
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(nk_, nk, rtol=rtol)
+    scale = np.abs(expected_s2).max()
+    np.testing.assert_allclose(s1, expected_s1, rtol=rtol, atol=rtol * np.sqrt(scale))
+    np.testing.assert_allclose(s2, expected_s2, rtol=rtol, atol=rtol * scale)

@@ -242,10 +242,11 @@ def test_float32_and_observed_values_with_the_chosen_model(sample_posterior):
 
 def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
     rng = np.random.default_rng(0)
-    # Half the rows are one repeated point: without reg_covar (and without
-    # shrinkage) a component fitted to them has no variance.
-    X = np.vstack([np.zeros((300, 3)), rng.normal(size=(300, 3)) * 3 + 5])
+    # One row far from the rest: without reg_covar (and without shrinkage)
+    # the second component starts on it alone, with no variance.
+    X = rng.normal(size=(600, 3))
     X[rng.random(X.shape) < 0.2] = np.nan
+    X[0] = 1e3
 
     def make(k, kind, **overrides):
         return GaussianMixture(k, covariance_type=kind, reg_covar=0, random_state=0, **overrides)
