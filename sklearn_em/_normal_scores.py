@@ -91,16 +91,20 @@ class NormalScores:
         ``(z - z_j)_+`` per knot, each weighted by its change of slope, and
         ``E[(Z - z)_+] = u Phi(u / s) + s phi(u / s)`` with ``u = m - z``.
         """
-        expected = np.empty(means.shape[1:])
+        # Cells known under every component (variance 0) are their mean mapped back.
+        expected = np.einsum("nk,knd->nd", weights, self.inverse(means))
         for j, (values, scores, (low, high)) in enumerate(self._knots()):
-            m, s = means[..., j], np.sqrt(np.maximum(variances[..., j], 0.0))
+            rows = np.flatnonzero((variances[..., j] > 0).any(axis=0))
+            if rows.size == 0:
+                continue
+            m, s = means[:, rows, j], np.sqrt(np.maximum(variances[:, rows, j], 0.0))
             inner = np.diff(values) / np.diff(scores)
             bends = np.diff(np.concatenate([[low], inner, [high]]))
             total = values[0] + low * (m - scores[0])
             for start in range(0, scores.size, KNOTS_PER_STEP):
                 knots = slice(start, start + KNOTS_PER_STEP)
                 total += _expected_hinges(m, s, scores[knots]) @ bends[knots]
-            expected[:, j] = np.einsum("nk,kn->n", weights, total)
+            expected[rows, j] = np.einsum("nk,kn->n", weights[rows], total)
         return expected
 
     def _knots(self):
