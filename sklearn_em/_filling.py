@@ -69,7 +69,7 @@ def completed(imputer, X, missing, mixture, random_state=None):
     return out
 
 
-def fill_missing(X, mixture, lower, upper, random_state=None, scale=None):
+def fill_missing(X, mixture, lower, upper, random_state=None, scale=None, wanted=None):
     """Fill the NaN of ``X`` in place; every other cell stays as it is.
 
     Parameters
@@ -89,6 +89,11 @@ def fill_missing(X, mixture, lower, upper, random_state=None, scale=None):
         are mapped to it; a draw is mapped back, an expectation is the mean
         of the conditional distribution mapped back; then both are clipped.
         None: ``X``'s own.
+    wanted : ndarray of bool of shape (n_samples, n_features) or None
+        The missing cells whose values will be read (None: all). On a
+        ``scale``, the others get the map of their conditional mean, which
+        is cheaper than their expectation (overimputation reads only the
+        hidden cells).
     """
     missing = np.isnan(X)
     incomplete = np.flatnonzero(missing.any(axis=1))
@@ -111,6 +116,8 @@ def fill_missing(X, mixture, lower, upper, random_state=None, scale=None):
             values = np.einsum("nk,knd->nd", resp, cond.means) + shift
         else:
             variances = conditional_variances(cond)
+            if wanted is not None:  # a variance of 0 takes the cheap path
+                variances[:, ~wanted[incomplete[rows]]] = 0.0
             values = scale.expected_inverse(cond.means + shift, variances, resp)
         return np.clip(values, lower, upper)
 

@@ -22,7 +22,7 @@ from scipy.special import ndtr, ndtri
 TAIL_SHARE = 0.05
 # A feature keeps at most this many knots (of its distinct observed values,
 # evenly spread in rank): an expectation mapped back costs one term per knot.
-MAX_KNOTS = 1000
+MAX_KNOTS = 256
 # Knots whose terms are summed at once (a (k, n, KNOTS_PER_STEP) array).
 KNOTS_PER_STEP = 64
 

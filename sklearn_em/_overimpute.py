@@ -300,7 +300,7 @@ def _scorer(X, hidden, bounds, sample_weight):
 
     def score(mixture, scale=None):
         filled = overimputed.copy()
-        fill_missing(filled, mixture, -unbounded, unbounded, scale=scale)
+        fill_missing(filled, mixture, -unbounded, unbounded, scale=scale, wanted=hidden)
         # An expectation clipped after filling is the one filled clipped.
         values = filled[hidden]
         pairs = zip(limits[::2], limits[1::2], strict=True)

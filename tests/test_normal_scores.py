@@ -1,10 +1,13 @@
 """Imputing on the normal scores: the map, the expectation mapped back, and the imputer on it."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_em import EMImputer
+from sklearn_em import EMImputer, GaussianMixture
 from sklearn_em._normal_scores import NormalScores
 from sklearn_em.diagnostics import dispersed_starts, imputed_densities, overimputation
 
@@ -100,3 +103,26 @@ def test_diagnostics_read_the_mixture_on_its_scale():
     np.testing.assert_array_equal(densities[0][1], imputer.transform(holed)[mask[:, 0], 0])
     starts, _ = dispersed_starts(imputer, holed, n_starts=2, random_state=0)
     assert starts["spread"] < 1e-3
+
+
+def test_on_dask_the_mixture_continues_on_every_row_on_its_scale(dask_client):
+    da = pytest.importorskip("dask.array")
+    from sklearn_em import _dask_impute
+
+    X, mask, holed = _holed_lognormal(n_samples=1200, seed=3)
+    imputer = EMImputer(1, covariance_type="full", scale="normal-scores", max_iter=200)
+    lazy = da.from_array(holed, chunks=(600, 4))
+    _dask_impute.fit(imputer, lazy, np.random.RandomState(0), n_sampled=300)
+    # Continued on the scores of every row, it is a fixed point of EM on them.
+    on_scores = imputer._scale.forward(holed)
+    fitted = imputer.mixture_
+    again = GaussianMixture(1, tol=1e-9, max_iter=1, acceleration=None).set_params(
+        means_init=fitted.means_, precisions_init=fitted.precisions_
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again.fit(on_scores)
+    np.testing.assert_allclose(again.means_, fitted.means_, atol=1e-3)
+    completed = imputer.transform(lazy).compute()
+    np.testing.assert_array_equal(completed[~mask], holed[~mask])
+    np.testing.assert_allclose(completed, imputer.transform(holed), rtol=1e-12)
