@@ -126,3 +126,17 @@ def test_on_dask_the_mixture_continues_on_every_row_on_its_scale(dask_client):
     completed = imputer.transform(lazy).compute()
     np.testing.assert_array_equal(completed[~mask], holed[~mask])
     np.testing.assert_allclose(completed, imputer.transform(holed), rtol=1e-12)
+
+
+def test_the_scale_with_empty_features_and_the_indicator_and_a_bad_scale():
+    X, mask, holed = _holed_lognormal(n_samples=200)
+    holed = np.column_stack([holed, np.full(200, np.nan)])  # a feature never observed
+    imputer = EMImputer(
+        1, scale="normal-scores", add_indicator=True, keep_empty_features=True, random_state=0
+    )
+    out = imputer.fit_transform(holed)
+    assert out.shape == (200, 5 + 5) and not np.isnan(out).any()
+    np.testing.assert_array_equal(out[:, :4][~mask], X[~mask])
+    np.testing.assert_array_equal(out[:, 5:], np.isnan(holed))
+    with pytest.raises(ValueError, match="'scale' parameter"):
+        EMImputer(scale="log").fit(holed)
