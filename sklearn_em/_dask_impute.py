@@ -65,8 +65,11 @@ def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
     if imputer.mixture_ is None:
         return imputer
     mixture = imputer.mixture_.set_params(warm_start=True)
+    rows = X[:, ~imputer._empty_features]
+    if imputer._scale is not None:  # the mixture was chosen on the sample's normal scores
+        rows = rows.map_blocks(imputer._scale.forward, dtype=rows.dtype)
     try:
-        mixture.fit(X[:, ~imputer._empty_features], sample_weight=weights)
+        mixture.fit(rows, sample_weight=weights)
     finally:
         mixture.set_params(warm_start=False)
     # Its lazy labels would carry the data's graph into every transform.

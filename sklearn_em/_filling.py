@@ -4,6 +4,7 @@ import numpy as np
 
 from ._blocks import map_blocks
 from ._dialect import as_bounds, fill_empty_features, with_nan_where_missing
+from ._missing import DiagonalConditionals
 from ._pass import normalise_log_responsibilities
 
 # Rows of one block: conditional means take (k, rows, d) floats.
@@ -59,7 +60,8 @@ def completed(imputer, X, missing, mixture, random_state=None):
     lower, upper = lower[kept], upper[kept]
     if mixture is not None:
         columns = out if modelled.all() else out[:, modelled]
-        fill_missing(columns, mixture, lower[modelled], upper[modelled], random_state)
+        bounds = lower[modelled], upper[modelled]
+        fill_missing(columns, mixture, *bounds, random_state, imputer._scale)
         out[:, modelled] = columns
     fill_empty_features(out, ~modelled, lower, upper)
     if imputer.indicator_ is not None:
@@ -67,7 +69,7 @@ def completed(imputer, X, missing, mixture, random_state=None):
     return out
 
 
-def fill_missing(X, mixture, lower, upper, random_state=None):
+def fill_missing(X, mixture, lower, upper, random_state=None, scale=None, wanted=None):
     """Fill the NaN of ``X`` in place; every other cell stays as it is.
 
     Parameters
@@ -82,6 +84,16 @@ def fill_missing(X, mixture, lower, upper, random_state=None):
         None fills the conditional expectation (the responsibility-weighted
         conditional means); a RandomState draws a component by its
         responsibility, then a value from its conditional Gaussian.
+    scale : NormalScores or None
+        The scale ``mixture`` was fitted on (``_normal_scores``): the rows
+        are mapped to it; a draw is mapped back, an expectation is the mean
+        of the conditional distribution mapped back; then both are clipped.
+        None: ``X``'s own.
+    wanted : ndarray of bool of shape (n_samples, n_features) or None
+        The missing cells whose values will be read (None: all). On a
+        ``scale``, the others get the map of their conditional mean, which
+        is cheaper than their expectation (overimputation reads only the
+        hidden cells).
     """
     missing = np.isnan(X)
     incomplete = np.flatnonzero(missing.any(axis=1))
@@ -93,18 +105,39 @@ def fill_missing(X, mixture, lower, upper, random_state=None):
     slices = [slice(i, i + step) for i in range(0, incomplete.size, step)]
 
     def fill(rows):
-        cond, shift = em.conditionals(X[incomplete[rows]], model)
+        block = X[incomplete[rows]]
+        cond, shift = em.conditionals(block if scale is None else scale.forward(block), model)
         resp = cond.log_prob
         normalise_log_responsibilities(resp)
-        if random_state is None:
+        if random_state is not None:
+            values = cond.draw(_choose_components(resp, random_state), random_state) + shift
+            values = values if scale is None else scale.inverse(values)
+        elif scale is None:
             values = np.einsum("nk,knd->nd", resp, cond.means) + shift
         else:
-            values = cond.draw(_choose_components(resp, random_state), random_state) + shift
+            variances = conditional_variances(cond)
+            if wanted is not None:  # a variance of 0 takes the cheap path
+                variances[:, ~wanted[incomplete[rows]]] = 0.0
+            values = scale.expected_inverse(cond.means + shift, variances, resp)
         return np.clip(values, lower, upper)
 
     # In order on one thread: draws then follow the seed alone.
     filled = np.concatenate(map_blocks(fill, slices))
     X[incomplete] = np.where(missing[incomplete], filled, X[incomplete])
+
+
+def conditional_variances(cond):
+    """``(k, n, d)``: each cell's variance given the rest of its row under each
+    component (0 where observed), from ``_missing``'s conditionals."""
+    if isinstance(cond, DiagonalConditionals):
+        return np.where(cond.missing, cond.variances[:, None, :], 0.0)
+    k, n, d = cond.means.shape
+    out = np.zeros((k, n, cond.layout.width))
+    for group, covariances in zip(cond.layout.groups, cond.covariances, strict=True):
+        diagonals = np.diagonal(covariances, axis1=-2, axis2=-1)  # (k, patterns, q)
+        cells = (group.rows[:, None], group.missing)
+        out[:, cells[0], cells[1]] = diagonals[:, group.pattern_of_row]
+    return out[:, :, :d]
 
 
 def _choose_components(resp, rng):

@@ -8,16 +8,19 @@ criterion such as BIC answers another question (which model explains the
 data) and chose worse imputers.
 
 The choice is made in two steps, each scored where its score can be
-trusted (see benchmarks/README.md). First the shrinkage of the covariances:
-one Gaussian per level is fitted to the data with the cells hidden, so that
-a level is judged on cells it never saw (scored on cells it saw, the least
-shrinkage won on every digits mask, where it imputed worse). Then the form
-(one Gaussian, or three components sharing a covariance): each is fitted to
-all the data at the chosen shrinkage and re-imputes the hidden cells from
-the rest of their rows; the winner is the imputer's mixture as fitted, with
-no refit. Each fit's re-imputations are scored unbounded and, where the
-imputer leaves its bounds to choose, clipped to the range of the cells left
-observed: a bound is taken only if it lowers the error clearly
+trusted (see benchmarks/README.md). First the shrinkage of the covariances
+and the scale: one Gaussian per level is fitted to the data with the cells
+hidden, so that a level is judged on cells it never saw (scored on cells it
+saw, the least shrinkage won on every digits mask, where it imputed worse);
+at the best level, one Gaussian fitted to the normal scores of each
+feature's observed values (``_normal_scores``) is judged alike, scored on
+the data's own scale, and taken only if it wins clearly. Then the form (one
+Gaussian, or three components sharing a covariance): each is fitted to all
+the data at the chosen shrinkage and scale and re-imputes the hidden cells
+from the rest of their rows; the winner is the imputer's mixture as
+fitted, with no refit. Each fit's re-imputations are scored unbounded and,
+where the imputer leaves its bounds to choose, clipped to the range of the
+cells left observed: a bound is taken only if it lowers the error clearly
 (``_preferred``). Fits of one Gaussian start where the one before ended.
 """
 
@@ -31,6 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._filling import fill_missing
 from ._gaussian import SingularCovarianceError
+from ._normal_scores import NormalScores
 from ._prior import ConjugatePrior
 
 # Tried when both are "auto": one Gaussian (the classic EM imputer) and three
@@ -38,6 +42,10 @@ from ._prior import ConjugatePrior
 # Two 'full' or 'tied' components were candidates before; they did not win
 # more often than they cost (see benchmarks/README.md).
 AUTO_CANDIDATES = ((1, "full"), (3, "tied"))
+# The scales the forms may be fitted on when both are "auto": the data's own,
+# or each feature's normal scores (``_normal_scores.NormalScores``: skewed
+# features and curved relations, as on breast_cancer and digits).
+AUTO_SCALES = ("original", "normal-scores")
 # With one of them fixed, the other ranges over these.
 AUTO_N_COMPONENTS = (1, 2, 3)
 AUTO_COVARIANCE_TYPES = ("full", "tied")
@@ -53,9 +61,15 @@ ROWS_PER_COMPONENT = 20
 # score worth trusting (fewer: the first candidate is used without scoring).
 HIDDEN_SHARE = 0.1
 MIN_HIDDEN_CELLS = 30
-# The shrinkage is ranked by fits to the data with the cells hidden, not
-# reported: a looser tolerance takes fewer passes.
+# The shrinkage and the scale are ranked by fits of one Gaussian to the data
+# with the cells hidden, not reported: a looser tolerance takes fewer passes.
 SCREENING_SETTINGS = {"tol": 1e-2}
+# Another scale replaces the data's own only if its screen lowers the hidden
+# cells' mean squared error by this many standard errors of the paired
+# differences: on iris (150 rows) a scale that won by less imputed worse,
+# and at two the normal scores lost most of what they gain on breast_cancer
+# and digits (see benchmarks/README.md).
+SCALE_EVIDENCE = 1.0
 # A bound replaces no bound only if it lowers the hidden cells' mean squared
 # error by this many standard errors of the paired differences: it changes
 # the few cells it clips, and by one standard error it was chosen on
@@ -72,6 +86,7 @@ FORM_TOL_FACTOR = 10
 TABLE_COLUMNS = (
     "n_components",
     "covariance_type",
+    "scale",
     "covariance_shrinkage",
     "fitted_to",
     "bounds",
@@ -83,20 +98,25 @@ TABLE_COLUMNS = (
 @dataclass(frozen=True)
 class Candidates:
     """What the imputer chooses among: forms ``(n_components, covariance_type)``,
-    simplest first, and shrinkage weights (0 fits without ``shrinkage_prior``)."""
+    simplest first, shrinkage weights (0 fits without ``shrinkage_prior``)
+    and scales (names of ``AUTO_SCALES``, the data's own first)."""
 
     forms: tuple
     shrinkages: tuple
+    scales: tuple = ("original",)
 
 
-def candidate_settings(n_components, covariance_type, n_samples, prior=None):
-    """The forms and shrinkages to try.
+def candidate_settings(n_components, covariance_type, n_samples, prior=None, scale="auto"):
+    """The forms, shrinkages and scales to try.
 
     Settings left to choose ('auto') are chosen with a shrinkage, unless the
-    imputer has a prior of its own; both fixed give that model alone,
-    unshrunk (the classic imputer for ``(1, 'full')``).
+    imputer has a prior of its own, and a ``scale`` left to choose is chosen
+    when both are 'auto' (else it is the data's own); both fixed give that
+    model alone, unshrunk (the classic imputer for ``(1, 'full')``).
     """
-    if n_components == "auto" and covariance_type == "auto":
+    both = n_components == "auto" and covariance_type == "auto"
+    scales = (scale,) if scale != "auto" else AUTO_SCALES if both else ("original",)
+    if both:
         pairs = AUTO_CANDIDATES
     else:
         ks = AUTO_N_COMPONENTS if n_components == "auto" else (n_components,)
@@ -106,7 +126,8 @@ def candidate_settings(n_components, covariance_type, n_samples, prior=None):
         pairs = pairs or [(1, "tied")]
     fitting = [(k, kind) for k, kind in pairs if k == 1 or k * ROWS_PER_COMPONENT <= n_samples]
     chosen = "auto" in (n_components, covariance_type) and prior is None
-    return Candidates(tuple(fitting or [min(pairs)]), AUTO_SHRINKAGES if chosen else (0.0,))
+    shrinkages = AUTO_SHRINKAGES if chosen else (0.0,)
+    return Candidates(tuple(fitting or [min(pairs)]), shrinkages, tuple(scales))
 
 
 def shrinkage_prior(X, shrinkage, sample_weight=None):
@@ -166,115 +187,146 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
     Returns
     -------
     mixture : GaussianMixture
-        The chosen model, fitted to ``X``.
+        The chosen model, fitted to ``X`` on its scale.
     bound : str
         The chosen key of ``bounds``.
+    scale : NormalScores or None
+        The scale ``mixture`` was fitted on; None for ``X``'s own.
     table : dict of str to list
         One entry per fit and bound: ``n_components``, ``covariance_type``,
-        ``covariance_shrinkage``, ``fitted_to`` ('rest' for the shrinkage's
+        ``scale``, ``covariance_shrinkage``, ``fitted_to`` ('rest' for the shrinkage's
         screening fits, 'all' for the forms'), ``bounds``,
         ``overimputation_rmse`` (NaN when nothing was scored, inf for a fit
         that collapsed) and ``fit_time``.
     """
     table = {name: [] for name in TABLE_COLUMNS}
-    forms, shrinkages = candidates.forms, candidates.shrinkages
+    forms, shrinkages, scale_names = candidates.forms, candidates.shrinkages, candidates.scales
     names = list(bounds)
+    # Each scale's map (None: the data's own), and the data on it.
+    scales = {"original": None}
+    if "normal-scores" in scale_names:
+        scales["normal-scores"] = NormalScores.of(X)
+    data = {name: X if s is None else s.forward(X) for name, s in scales.items()}
 
-    def make(form, shrinkage, **overrides):
+    def make(form, scale, shrinkage, **overrides):
         if shrinkage > 0:
-            overrides["prior"] = shrinkage_prior(X, shrinkage, sample_weight)
+            overrides["prior"] = shrinkage_prior(data[scale], shrinkage, sample_weight)
         return make_mixture(*form, **overrides)
 
-    nothing_to_choose = len(forms) == len(shrinkages) == len(names) == 1
+    first = scale_names[0]
+    nothing_to_choose = len(forms) == len(shrinkages) == len(names) == len(scale_names) == 1
     if hidden.sum() < MIN_HIDDEN_CELLS or nothing_to_choose:
-        _record(table, forms[0], shrinkages[0], "all", names[0], np.nan, 0.0)
-        fitted = make(forms[0], shrinkages[0]).fit(X, sample_weight=sample_weight)
-        return fitted, names[0], table
+        _record(table, forms[0], first, shrinkages[0], "all", names[0], np.nan, 0.0)
+        fitted = make(forms[0], first, shrinkages[0]).fit(data[first], sample_weight=sample_weight)
+        return fitted, names[0], scales[first], table
     score = _scorer(X, hidden, [bounds[name] for name in names], sample_weight)
-    shrinkage, screens = shrinkages[0], [None]
-    if len(shrinkages) > 1:
-        overimputed = np.where(hidden, np.nan, X)
-        best, screens = [], []
-        for level in shrinkages:
-            began = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                # Each level starts where the one before ended: fewer passes.
-                start = _started_at(next(filter(None, screens[::-1]), None))
-                screen = make((1, "full"), level, **SCREENING_SETTINGS, **start)
-                screens.append(_fitted_or_none(screen, overimputed, sample_weight))
-            fitted = screens[-1]
-            scores, bound = _unscored(names) if fitted is None else score(fitted)
-            _record_each(table, (1, "full"), level, "rest", names, scores, began)
-            best.append(scores[bound])
-        shrinkage = shrinkages[int(np.argmin(best))]
+    screens = {}  # (scale, shrinkage): the screen (None if it collapsed), its score, squares
+
+    def screen(scale, shrinkage, start=None):
+        began = time.perf_counter()
+        rest = np.where(hidden, np.nan, data[scale])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = make((1, "full"), scale, shrinkage, **SCREENING_SETTINGS, **_started_at(start))
+            fitted = _fitted_or_none(model, rest, sample_weight)
+        scores, bound, squares = (
+            _unscored(names) if fitted is None else score(fitted, scales[scale])
+        )
+        _record_each(table, (1, "full"), scale, shrinkage, "rest", names, scores, began)
+        screens[scale, shrinkage] = fitted, scores[bound], squares
+        return fitted
+
+    shrinkage, scale = shrinkages[0], first
+    if len(shrinkages) > 1 or len(scale_names) > 1:
+        start = None
+        for level in shrinkages:  # each level starts where the one before ended: fewer passes
+            start = screen(first, level, start) or start
+        shrinkage = min(shrinkages, key=lambda level: screens[first, level][1])
+        for other in scale_names[1:]:
+            screen(other, shrinkage)
+        scale = _preferred_scale(screens, scale_names, shrinkage, hidden, sample_weight)
     # One Gaussian fitted to all the rows starts from its screen on the rest.
-    screened = screens[shrinkages.index(shrinkage)] if len(shrinkages) > 1 else None
+    screened = screens.get((scale, shrinkage), (None,))[0]
     fits, failures, scored = [], [], []
     for form in forms:
         began = time.perf_counter()
         start = _started_at(screened) if form == (1, "full") else {}
         try:
-            candidate = make(form, shrinkage, **start)
+            candidate = make(form, scale, shrinkage, **start)
             tol = candidate.tol
             if len(forms) > 1:
                 candidate.set_params(tol=FORM_TOL_FACTOR * tol)
-            fits.append(candidate.fit(X, sample_weight=sample_weight).set_params(tol=tol))
-            scores, bound = score(fits[-1])
+            fitted = candidate.fit(data[scale], sample_weight=sample_weight)
+            fits.append(fitted.set_params(tol=tol))
+            scores, bound, _ = score(fits[-1], scales[scale])
         except SingularCovarianceError as error:
             # A component collapsed: this candidate loses.
             failures.append(error)
             fits.append(None)
-            scores, bound = _unscored(names)
-        _record_each(table, form, shrinkage, "all", names, scores, began)
+            scores, bound, _ = _unscored(names)
+        _record_each(table, form, scale, shrinkage, "all", names, scores, began)
         scored.append((scores[bound], bound))
     if len(failures) == len(forms):
         raise failures[0]
-    form = min(range(len(forms)), key=lambda i: scored[i][0])  # ties: the simpler form
-    return fits[form], names[scored[form][1]], table
+    best = min(range(len(forms)), key=lambda i: scored[i][0])  # ties: the simpler form
+    return fits[best], names[scored[best][1]], scales[scale], table
+
+
+def _preferred_scale(screens, scale_names, shrinkage, hidden, sample_weight):
+    """The first scale, unless another's screen imputed the hidden cells better
+    by ``SCALE_EVIDENCE`` standard errors of the paired differences."""
+    fitted = [name for name in scale_names if screens[name, shrinkage][0] is not None]
+    if fitted[:1] != [scale_names[0]] or len(fitted) == 1:
+        return fitted[0] if fitted else scale_names[0]
+    squares = np.array([screens[name, shrinkage][2] for name in fitted])
+    weights = _cell_weights(sample_weight, hidden)
+    return fitted[_preferred(squares, weights, SCALE_EVIDENCE)[1]]
 
 
 def _scorer(X, hidden, bounds, sample_weight):
-    """``score(mixture)``: for each of ``bounds``, the RMSE in column standard
-    deviations of the mixture's re-imputations of the hidden cells from the
-    rest of their rows, clipped to those bounds of the rest's range; and the
-    bound to use (``_preferred``)."""
+    """``score(mixture, scale=None)``: for each of ``bounds``, the RMSE in
+    column standard deviations of the re-imputations of the hidden cells from
+    the rest of their rows by a mixture fitted on ``scale`` (``fill_missing``),
+    clipped to those bounds of the rest's range; and the bound to use
+    (``_preferred``)."""
     overimputed = np.where(hidden, np.nan, X)
     rest_range = (np.nanmin(overimputed, axis=0), np.nanmax(overimputed, axis=0))
     limits = [np.broadcast_to(limit, X.shape)[hidden] for b in bounds for limit in b(rest_range)]
-    scale = np.broadcast_to(np.nanstd(X, axis=0), X.shape)[hidden].copy()
-    scale[~(scale > 0)] = 1.0
+    units = np.broadcast_to(np.nanstd(X, axis=0), X.shape)[hidden].copy()
+    units[~(units > 0)] = 1.0
     truth = X[hidden]
     weights = _cell_weights(sample_weight, hidden)
     unbounded = np.full(X.shape[1], np.inf)
 
-    def score(mixture):
+    def score(mixture, scale=None):
         filled = overimputed.copy()
-        fill_missing(filled, mixture, -unbounded, unbounded)
+        fill_missing(filled, mixture, -unbounded, unbounded, scale=scale, wanted=hidden)
         # An expectation clipped after filling is the one filled clipped.
         values = filled[hidden]
         pairs = zip(limits[::2], limits[1::2], strict=True)
-        squares = [
-            ((np.clip(values, lower, upper) - truth) / scale) ** 2 for lower, upper in pairs
-        ]
-        return _preferred(np.asarray(squares), weights)
+        squares = np.array(
+            [((np.clip(values, lower, upper) - truth) / units) ** 2 for lower, upper in pairs]
+        )
+        rmse, bound = _preferred(squares, weights)
+        return rmse, bound, squares[bound]
 
     return score
 
 
-def _preferred(squares, weights):
-    """Each bound's RMSE from its ``(bounds, cells)`` squared errors, and the bound to use.
+def _preferred(squares, weights, evidence=BOUND_EVIDENCE):
+    """Each choice's RMSE from its ``(choices, cells)`` squared errors, and the one to use.
 
     A bound changes the few cells it clips, so its score differs from the
     first's by the noise of a few cells: it replaces the first (the simpler,
     unbounded, choice) only if it lowers the mean squared error by more than
-    ``BOUND_EVIDENCE`` standard errors of the cells' paired differences.
+    ``evidence`` standard errors of the cells' paired differences. (Scales
+    are chosen alike, with ``SCALE_EVIDENCE``.)
     """
     rmse = np.sqrt(np.average(squares, axis=1, weights=weights))
     gains = np.average(squares[0] - squares, axis=1, weights=weights)
     spread = np.average((squares[0] - squares - gains[:, None]) ** 2, axis=1, weights=weights)
     standard_errors = np.sqrt(spread / squares.shape[1])
-    earned = np.flatnonzero(gains > BOUND_EVIDENCE * standard_errors)
+    earned = np.flatnonzero(gains > evidence * standard_errors)
     bound = 0 if earned.size == 0 else int(earned[np.argmax(gains[earned])])
     return rmse, bound
 
@@ -292,8 +344,8 @@ def _started_at(mixture):
 
 
 def _unscored(names):
-    """What a collapsed fit scores: inf under every bound, the first chosen."""
-    return np.full(len(names), np.inf), 0
+    """What a collapsed fit scores: inf under every bound, the first chosen, no squares."""
+    return np.full(len(names), np.inf), 0, None
 
 
 def _fitted_or_none(mixture, X, sample_weight):
@@ -311,17 +363,17 @@ def _cell_weights(sample_weight, hidden):
     return weights if weights.sum() > 0 else None
 
 
-def _record(table, form, shrinkage, fitted_to, bound, rmse, seconds):
-    row = (*form, shrinkage, fitted_to, bound, rmse, seconds)
+def _record(table, form, scale, shrinkage, fitted_to, bound, rmse, seconds):
+    row = (*form, scale, shrinkage, fitted_to, bound, rmse, seconds)
     for name, value in zip(TABLE_COLUMNS, row, strict=True):
         table[name].append(value)
 
 
-def _record_each(table, form, shrinkage, fitted_to, names, scores, began):
+def _record_each(table, form, scale, shrinkage, fitted_to, names, scores, began):
     """One row per bound for a fit begun at ``began`` (its time on each)."""
     seconds = time.perf_counter() - began
     for name, rmse in zip(names, scores, strict=True):
-        _record(table, form, shrinkage, fitted_to, name, float(rmse), seconds)
+        _record(table, form, scale, shrinkage, fitted_to, name, float(rmse), seconds)
 
 
 def cells_to_hide(observed, random_state):

@@ -25,7 +25,8 @@ def log_likelihood_trace(imputer):
     Returns
     -------
     data : dict
-        ``lower_bounds``: the trace, which never decreases.
+        ``lower_bounds``: the trace, which never decreases (of the values on
+        the mixture's scale: ``imputation_scale_``).
     figure : matplotlib.figure.Figure
         The trace against the pass.
     """
@@ -79,10 +80,10 @@ def overimputation(imputer, X, n_draws=50, confidence=0.9, random_state=None):
         hidden = Xm[rows].copy()
         hidden[:, j] = np.nan
         expectation = hidden.copy()
-        fill_missing(expectation, imputer.mixture_, lower, upper)
+        fill_missing(expectation, imputer.mixture_, lower, upper, scale=imputer._scale)
         # All the draws in one call: the rows repeated n_draws times.
         drawn = np.tile(hidden, (n_draws, 1))
-        fill_missing(drawn, imputer.mixture_, lower, upper, rng)
+        fill_missing(drawn, imputer.mixture_, lower, upper, rng, imputer._scale)
         draws = drawn[:, j].reshape(n_draws, rows.size)
         low, high = np.quantile(draws, [tail, 1 - tail], axis=0)
         columns = (np.full(rows.size, j), rows, Xm[rows, j], expectation[:, j], low, high)
@@ -132,7 +133,7 @@ def imputed_densities(imputer, X, bins=30):
     """
     Xm, lower, upper = _modelled(imputer, X)
     filled = Xm.copy()
-    fill_missing(filled, imputer.mixture_, lower, upper)
+    fill_missing(filled, imputer.mixture_, lower, upper, scale=imputer._scale)
     missing = np.isnan(Xm)
     features = np.flatnonzero(missing.any(axis=0))
     data = {int(j): (Xm[~missing[:, j], j], filled[missing[:, j], j]) for j in features}
@@ -171,6 +172,8 @@ def dispersed_starts(imputer, X, n_starts=5, random_state=None):
         The traces, one line per start.
     """
     Xm, _, _ = _modelled(imputer, X)
+    if imputer._scale is not None:  # the mixture was fitted on the normal scores
+        Xm = imputer._scale.forward(Xm)
     rng = check_random_state(random_state)
     template = clone(imputer.mixture_).set_params(
         weights_init=None,

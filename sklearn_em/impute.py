@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
@@ -13,21 +12,15 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from . import _dask_impute
 from ._bootstrap import bootstrap_mixture, completed_copies
 from ._dask import is_dask_collection
-from ._dialect import (
-    marks_nan,
-    missing_mask,
-    observed_range,
-    warn_of_dropped_features,
-    with_nan_where_missing,
-)
-from ._filling import bound_choices, bounds_under, completed
+from ._dialect import missing_mask, warn_of_dropped_features
+from ._filling import bounds_under, completed
 from ._fitted import fitted_state_kept_on_failure
 from ._gaussian import FAMILIES
-from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
-from ._sample_weight import validated_sample_weight
-from .mixture import EM_PARAMETER_CONSTRAINTS, mixture_with_settings_of, validate_with_nan
+from ._impute_fit import MAX_SEED as _MAX_SEED
+from ._impute_fit import fit_attributes
+from ._overimpute import AUTO_SCALES
+from .mixture import EM_PARAMETER_CONSTRAINTS, validate_with_nan
 
-_MAX_SEED = np.iinfo(np.int32).max
 _BOUND_CONSTRAINT = [
     None,
     Interval(Real, None, None, closed="both"),
@@ -55,9 +48,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
         hidden and each candidate imputes them back (RMSE in each column's
         standard deviations). Chosen models have their covariances shrunk
         towards the column variances (weight 0.02 or 0.1, screened with one
-        Gaussian fitted to the rest); then one full Gaussian (the classic EM
-        imputer) and three tied components are fitted to all the data and
-        the one whose re-imputations land closest is kept. A candidate needs
+        Gaussian fitted to the rest), and are fitted on each feature's
+        normal scores if a Gaussian screened there does clearly better
+        (``scale``); then one full Gaussian (the classic EM imputer) and
+        three tied components are fitted to all the data and the one whose
+        re-imputations land closest is kept. A candidate needs
         20 rows per component; with fewer than 30 cells to hide, the first
         is used unscored. ``candidate_scores_`` lists every fit's score.
 
@@ -147,13 +142,26 @@ class EMImputer(TransformerMixin, BaseEstimator):
         prior (see :class:`~sklearn_em.GaussianMixture`), in place of the
         shrinkage of models chosen by 'auto'.
 
+    scale : {'auto', 'original', 'normal-scores'}, default='auto'
+        Where the mixture is fitted. 'original': on the values themselves.
+        'normal-scores': each feature mapped, monotonically, to the normal
+        scores of its observed values (the normal quantile of its mid-rank,
+        linear between them and continued linearly past the ends), which
+        brings skewed features and curved relations (ratios, powers) closer
+        to Gaussian; an expectation is the mean of its conditional
+        distribution mapped back, a draw is a draw mapped back. 'auto'
+        chooses between them by overimputation when ``n_components`` and
+        ``covariance_type`` are both 'auto' (the normal scores only if
+        their screen lowers the hidden cells' squared error by two standard
+        errors of the paired differences), else it is 'original'.
+
     Attributes
     ----------
     mixture_ : GaussianMixture
         The mixture fitted by EM to the non-empty features (the maximum
         likelihood estimate, or the MAP one under ``prior`` or the shrinkage
-        'auto' chose), or None when every feature is empty. The
-        expectations are taken under it.
+        'auto' chose), on the scale ``imputation_scale_``, or None when
+        every feature is empty. The expectations are taken under it.
 
     posterior_mixture_ : GaussianMixture or None
         With ``sample_posterior``, one draw of the parameters: the mixture
@@ -177,9 +185,13 @@ class EMImputer(TransformerMixin, BaseEstimator):
         ``min_value`` nor ``max_value`` is 'auto'. None when every feature
         is empty.
 
+    imputation_scale_ : {'original', 'normal-scores'} or None
+        The scale ``mixture_`` was fitted on (as given, or chosen by 'auto');
+        None when every feature is empty.
+
     candidate_scores_ : dict of str to list
         One entry per fit and bound, in order: ``n_components``,
-        ``covariance_type``, ``covariance_shrinkage`` (0: unshrunk),
+        ``covariance_type``, ``scale``, ``covariance_shrinkage`` (0: unshrunk),
         ``fitted_to`` ('rest' for the screening fits, 'all'), ``bounds``
         (as ``imputation_bounds_``), ``overimputation_rmse`` (NaN when
         unscored, inf for a collapsed fit) and ``fit_time`` in seconds (of
@@ -224,6 +236,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         "max_value": _BOUND_CONSTRAINT,
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
+        "scale": [StrOptions({"auto", *AUTO_SCALES})],
     }
 
     def __init__(
@@ -246,6 +259,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         keep_empty_features=False,
         verbose=0,
         prior=None,
+        scale="auto",
     ):
         self.n_components = n_components
         self.missing_values = missing_values
@@ -264,6 +278,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         self.keep_empty_features = keep_empty_features
         self.verbose = verbose
         self.prior = prior
+        self.scale = scale
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -340,42 +355,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         return [_wrap_data_with_container("transform", copy, X, self) for copy in copies]
 
     def _fit(self, X, rng, sample_weight=None):
-        """Fit every attribute; the modelled columns of ``X`` (NaN where missing), the weights."""
-        X, missing = self._validated(X, reset=True)
-        weights = validated_sample_weight(sample_weight, X, 1)
-        self._empty_features = missing.all(axis=0)
-        self._observed_range = observed_range(X, missing)
-        self.indicator_ = None
-        if self.add_indicator:
-            marker = np.nan if marks_nan(self.missing_values) else self.missing_values
-            self.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
-        self.mixture_ = self.posterior_mixture_ = self.n_components_ = self.covariance_type_ = None
-        self.imputation_bounds_ = None
-        self.n_iter_ = 0
-        self.candidate_scores_ = {}
-        modelled = ~self._empty_features
-        X = with_nan_where_missing(X, missing, modelled)
-        if modelled.any():
-            candidates = candidate_settings(
-                self.n_components, self.covariance_type, X.shape[0], self.prior
-            )
-            self.mixture_, self.imputation_bounds_, self.candidate_scores_ = choose_mixture(
-                X,
-                candidates,
-                self._make_mixture,
-                bound_choices(self.min_value, self.max_value, modelled),
-                cells_to_hide(~np.isnan(X), np.random.RandomState(rng.randint(_MAX_SEED))),
-                weights,
-            )
-            self.n_iter_ = self.mixture_.n_iter_
-            self.n_components_ = self.mixture_.n_components
-            self.covariance_type_ = self.mixture_.covariance_type
-        return X, weights
-
-    def _make_mixture(self, n_components, covariance_type, **overrides):
-        return mixture_with_settings_of(
-            self, n_components=n_components, covariance_type=covariance_type, **overrides
-        )
+        """Fit the attributes; the modelled columns of ``X`` (mixture's scale), weights."""
+        return fit_attributes(self, X, rng, sample_weight)
 
     def transform(self, X):
         """Fill the missing values of ``X``.

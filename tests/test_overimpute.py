@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.datasets import load_digits, load_iris
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_em import EMImputer
+from sklearn_em._normal_scores import NormalScores
 from sklearn_em._overimpute import (
     AUTO_CANDIDATES,
     AUTO_SHRINKAGES,
@@ -42,63 +44,94 @@ def _unbounded_or_range(d):
     return {"none": lambda observed: (np.full(d, -np.inf), np.full(d, np.inf)), "range": tuple}
 
 
-def test_each_score_is_the_error_of_an_independent_fit():
-    _, X = _holed_iris()
+@pytest.mark.parametrize("curved", [False, True])
+def test_each_score_is_the_error_of_an_independent_fit(curved):
+    # Lognormal features are a Gaussian on their normal scores: those win.
+    X = _holed_lognormal() if curved else _holed_iris()[1]
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(1))
     candidates = candidate_settings("auto", "auto", X.shape[0])
 
     def make(k, kind, **overrides):
         return GaussianMixture(k, covariance_type=kind, random_state=0, **overrides)
 
-    mixture, bound, table = choose_mixture(X, candidates, make, _unbounded_or_range(4), hidden)
+    mixture, bound, scale, table = choose_mixture(
+        X, candidates, make, _unbounded_or_range(4), hidden
+    )
     overimputed = np.where(hidden, np.nan, X)
     # A bound is scored at the range of the cells left observed.
     rest_range = {
         "none": (-np.inf, np.inf),
         "range": (np.nanmin(overimputed, axis=0), np.nanmax(overimputed, axis=0)),
     }
-    scale = np.nanstd(X, axis=0)
-    rows = list(zip(*(table[name] for name in TABLE_COLUMNS[:6]), strict=True))
-    assert [row[4] for row in rows] == ["none", "range"] * (len(rows) // 2)
-    # The shrinkage is screened with one Gaussian fitted to the rest; the
-    # forms are fitted to all of X at the best screened shrinkage.
-    screened = [row for row in rows if row[3] == "rest"]
-    assert [row[2] for row in screened[::2]] == list(AUTO_SHRINKAGES)
-    best_shrinkage = min(screened, key=lambda row: row[5])[2]
-    forms = [row for row in rows if row[3] == "all"]
+    units = np.nanstd(X, axis=0)
+    rows = list(zip(*(table[name] for name in TABLE_COLUMNS[:7]), strict=True))
+    assert [row[5] for row in rows] == ["none", "range"] * (len(rows) // 2)
+    # The shrinkage is screened with one Gaussian fitted to the rest, then the
+    # normal scores at the best shrinkage; the forms are fitted to all of X
+    # at the best screened shrinkage, on the scale chosen.
+    screened = [row for row in rows if row[4] == "rest"]
+    assert [row[2:4] for row in screened[::2]] == [
+        *(("original", level) for level in AUTO_SHRINKAGES),
+        ("normal-scores", min(screened[:-2], key=lambda row: row[6])[3]),
+    ]
+    best_shrinkage = screened[-1][3]
+    forms = [row for row in rows if row[4] == "all"]
     assert [row[:2] for row in forms[::2]] == list(AUTO_CANDIDATES)
-    assert {row[2] for row in forms} == {best_shrinkage}
-    # Each screen starts where the one before ended, and one Gaussian fitted
-    # to all of X starts from the screen at its shrinkage.
+    assert {row[3] for row in forms} == {best_shrinkage}
+    chosen_scale = forms[0][2]
+    assert {row[2] for row in forms} == {chosen_scale}
+    assert chosen_scale == ("normal-scores" if curved else "original")
+    # The normal scores of each column's observed values, an independent map.
+    normal_scores = NormalScores.of(X)
+    on_scale = {"original": lambda A: A, "normal-scores": normal_scores.forward}
+    np.testing.assert_allclose(normal_scores.forward(X), _rank_normal_scores(X))
+    # The original screens start where the one before ended, and one Gaussian
+    # fitted to all of X starts from the screen at its shrinkage and scale.
     screens = {}
-    for k, kind, shrinkage, fitted_to, name, score in rows:
-        prior = shrinkage_prior(X, shrinkage)
+    for k, kind, on, shrinkage, fitted_to, name, score in rows:
+        data, rest = on_scale[on](X), on_scale[on](overimputed)
+        prior = shrinkage_prior(data, shrinkage)
         lower, upper = rest_range[name]
-        if (k, kind) == (1, "full") and (shrinkage, fitted_to) not in screens:
-            # Screens and the forms (more than one) are fitted at ten times the tol.
-            settings = dict(prior=prior, random_state=0, tol=1e-2)
-            if fitted_to == "rest":
-                start = list(screens.values())[-1] if screens else None
-            else:
-                start = screens[shrinkage, "rest"]
-            if start is not None:
-                settings.update(_started_at(start))
-            data = overimputed if fitted_to == "rest" else X
-            screens[shrinkage, fitted_to] = GaussianMixture(1, **settings).fit(data)
         if (k, kind) == (1, "full"):
-            fitted = screens[shrinkage, fitted_to]
-            filled = np.clip(_regression_imputed(fitted, overimputed), lower, upper)
+            if (on, shrinkage, fitted_to) not in screens:
+                # Screens and the forms (more than one) are fitted at ten times the tol.
+                settings = dict(prior=prior, random_state=0, tol=1e-2)
+                if fitted_to == "all":
+                    start = screens[on, shrinkage, "rest"]
+                elif on == "original":
+                    start = list(screens.values())[-1] if screens else None
+                else:
+                    start = None
+                if start is not None:
+                    settings.update(_started_at(start))
+                fitted_on = rest if fitted_to == "rest" else data
+                screens[on, shrinkage, fitted_to] = GaussianMixture(1, **settings).fit(fitted_on)
+            gaussian = screens[on, shrinkage, fitted_to]
+            if on == "original":
+                imputed = _regression_imputed(gaussian, rest)
+            else:
+                imputed = _mean_mapped_back(gaussian, rest, normal_scores)
         else:
-            # The same model and bounds through the public API: the prior written out.
+            # The same model through the public API, unbounded: the prior written out.
             settings = dict(covariance_type=kind, prior=prior, tol=1e-2, random_state=0)
-            refit = EMImputer(k, min_value=lower, max_value=upper, **settings).fit(X)
-            filled = refit.transform(overimputed)
-        expected = np.sqrt(np.mean((((filled - X) / scale)[hidden]) ** 2))
-        assert score == pytest.approx(expected, rel=1e-9)
-    best = min(forms, key=lambda row: row[5])
-    assert (mixture.n_components, mixture.covariance_type, bound) == (*best[:2], best[4])
+            unbounded = dict(min_value=-np.inf, max_value=np.inf, scale=on)
+            imputed = EMImputer(k, **unbounded, **settings).fit(X).transform(overimputed)
+        filled = np.clip(imputed, lower, upper)
+        expected = np.sqrt(np.mean((((filled - X) / units)[hidden]) ** 2))
+        assert score == pytest.approx(expected, rel=1e-9 if on == "original" else 1e-6)
+    best = min(forms, key=lambda row: row[6])
+    assert (mixture.n_components, mixture.covariance_type, bound) == (*best[:2], best[5])
+    assert (scale is None) == (chosen_scale == "original")
     assert mixture.converged_
     assert mixture.tol == 1e-3  # the imputer's, for a refit
+
+
+def _holed_lognormal(n_samples=300, fraction=0.2, seed=0):
+    """exp of correlated Gaussian columns, with MCAR holes."""
+    rng = np.random.default_rng(seed)
+    covariance = 0.8 ** np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    X = np.exp(rng.multivariate_normal(np.zeros(4), covariance, size=n_samples))
+    return np.where(rng.random(X.shape) < fraction, np.nan, X)
 
 
 def _started_at(mixture):
@@ -107,6 +140,35 @@ def _started_at(mixture):
         means_init=mixture.means_,
         precisions_init=mixture.precisions_,
     )
+
+
+def _rank_normal_scores(X):
+    """Each observed value's normal score: Phi^-1((average rank - 1/2) / n), NaN kept."""
+    out = np.full(X.shape, np.nan)
+    for j, column in enumerate(X.T):
+        observed = ~np.isnan(column)
+        ranks = stats.rankdata(column[observed], method="average")
+        out[observed, j] = stats.norm.ppf((ranks - 0.5) / observed.sum())
+    return out
+
+
+def _mean_mapped_back(gaussian, Z, scores):
+    """Each row's missing values as the mean of their conditional normal under
+    one Gaussian fitted on the scores ``Z``, mapped back: integrated on a grid."""
+    mean, cov = gaussian.means_[0], gaussian.covariances_[0]
+    grid = np.linspace(-12, 12, 20_001)
+    density = stats.norm.pdf(grid)
+    density /= density.sum()
+    out = np.full(Z.shape, np.nan)
+    for i, row in enumerate(Z):
+        m, o = np.isnan(row), ~np.isnan(row)
+        solved = np.linalg.solve(cov[np.ix_(o, o)], cov[np.ix_(o, m)])
+        centre = mean[m] + solved.T @ (row[o] - mean[o])
+        spread = np.sqrt(np.diag(cov[np.ix_(m, m)] - cov[np.ix_(m, o)] @ solved))
+        lifted = np.zeros((grid.size, Z.shape[1]))
+        lifted[:, m] = centre + spread * grid[:, None]
+        out[i, m] = (scores.inverse(lifted)[:, m] * density[:, None]).sum(axis=0)
+    return out
 
 
 def _regression_imputed(gaussian, X):
@@ -148,16 +210,18 @@ def test_the_default_chooses_and_reports_its_candidates():
     table = imputer.candidate_scores_
     assert list(table) == list(TABLE_COLUMNS)
     # Each fit is scored unbounded and within the observed range.
-    fits = ["rest"] * len(AUTO_SHRINKAGES) + ["all"] * len(AUTO_CANDIDATES)
+    # The shrinkage's screens, the normal scores' screen, the forms.
+    fits = ["rest"] * (len(AUTO_SHRINKAGES) + 1) + ["all"] * len(AUTO_CANDIDATES)
     assert table["fitted_to"] == [f for f in fits for _ in range(2)]
     assert table["bounds"] == ["none", "observed"] * len(fits)
     assert np.all(np.isfinite(table["overimputation_rmse"]))
     assert np.all(np.asarray(table["fit_time"]) > 0)
-    forms = slice(2 * len(AUTO_SHRINKAGES), None)
-    best = 2 * len(AUTO_SHRINKAGES) + int(np.argmin(table["overimputation_rmse"][forms]))
+    forms = slice(2 * len(AUTO_SHRINKAGES) + 2, None)
+    best = 2 * len(AUTO_SHRINKAGES) + 2 + int(np.argmin(table["overimputation_rmse"][forms]))
     assert imputer.n_components_ == table["n_components"][best] == imputer.mixture_.n_components
     assert imputer.covariance_type_ == table["covariance_type"][best]
     assert imputer.imputation_bounds_ == table["bounds"][best]
+    assert imputer.imputation_scale_ == table["scale"][best]
     assert imputer.mixture_.prior.dof == pytest.approx(
         shrinkage_prior(X, table["covariance_shrinkage"][best]).dof
     )
@@ -254,7 +318,7 @@ def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(0))
     candidates = Candidates(((1, "full"), (2, "full")), (0.0,))
     bounds = {"none": lambda observed: (np.full(3, -np.inf), np.full(3, np.inf))}
-    mixture, _, table = choose_mixture(X, candidates, make, bounds, hidden)
+    mixture, _, _, table = choose_mixture(X, candidates, make, bounds, hidden)
     scores = np.asarray(table["overimputation_rmse"])
     assert np.isinf(scores[1]) and np.isfinite(scores[0])
     assert mixture.n_components == 1
