@@ -158,7 +158,7 @@ def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
             np.testing.assert_array_equal(pads, 11 + np.arange(pads.size))
             seen[row] += 1
         assert len(np.unique(group.patterns, axis=0)) == len(group.patterns)
-        padded_mask.ravel()[group.entry_index(layout.width)] = True
+        padded_mask.ravel()[group.entry_index] = True
     np.testing.assert_array_equal(seen, mask.any(axis=1))
     np.testing.assert_array_equal(padded_mask[:, :11], mask)
     assert layout.describes(mask) and not layout.describes(~mask)
