@@ -12,14 +12,16 @@ with mean ``mu`` and precision ``P`` (the inverse covariance), write
 
 So a row needs only the ``q x q`` block of its missing coordinates to be
 inverted, never the observed block, and rows that miss the same coordinates
-share it: each (pattern, component) is inverted once per pass. Patterns are
-grouped by their number ``q`` of missing entries, and each group is inverted
-for every component at once (``spd_inverse``); in small blocks, groups with
-few patterns are padded to a common size and share one call. Which rows miss
-what (a ``Layout``) depends on the NaN mask alone and is worked out once per
-fit. Tied components share one precision, so a pattern is inverted once for
-all of them; diagonal precisions need no inversion. This is the
-exact E-step of Ghahramani and Jordan (1994).
+share it: each (pattern, component) is inverted once per pass, and where
+the components share the precision (tied, or one component) each pattern
+once for all of them. Which rows miss what (``_missing_layout.Layout``)
+depends on the NaN mask alone and is worked out once per fit: patterns
+batched by their number of missing coordinates, each batch inverted in one
+call (``_spd.spd_inverse``). The M-step needs each component's sum of the
+rows' conditional covariances: the rows of a pattern add their weights
+first, and each batch's blocks are added into place by one sparse product.
+Diagonal precisions need no inversion (``DiagonalConditionals``). This is
+the exact E-step of Ghahramani and Jordan (1994).
 """
 
 from dataclasses import dataclass
@@ -43,6 +45,10 @@ __all__ = [
 ]
 
 LOG_2PI = np.log(2 * np.pi)
+# Batches whose weighted blocks hold at most this many values are summed by
+# one bincount (fewer calls); larger ones by a sparse product, which needs
+# no index array k times their size.
+SMALL_SCATTER = 2**15
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,14 @@ class Conditionals:
         second += self.conditional_covariance_sums(resp)
         return weighted.sum(axis=1), second
 
-    def conditional_covariance_sums(self, resp):
+    def conditional_covariance_sums(self, resp, small_scatter=SMALL_SCATTER):
         """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices.
 
         Rows of one pattern share its covariance, so their weights are summed
-        first; then each group's blocks are added into their places by one
+        first; then each batch's blocks are added into their places by one
         sparse product (columns: patterns; rows: the places of a square
-        ``width`` matrix), for every component at once where they share it.
+        ``width`` matrix), for every component at once where they share it,
+        or by one bincount for batches of at most ``small_scatter`` values.
         """
         k, _, d = self.means.shape
         width = self.layout.width
@@ -80,6 +87,9 @@ class Conditionals:
         parts = zip(self.layout.groups, self.covariances, self.block_indices, strict=True)
         for group, covariances, block_index in parts:
             weights = group.per_pattern(resp[group.rows])  # (k, n_p)
+            if weights.size * block_index[0].size <= small_scatter:
+                sums += _scatter_by_bincount(covariances, weights, block_index, width)
+                continue
             n_patterns, q = group.patterns.shape
             pointers = np.arange(n_patterns + 1, dtype=block_index.dtype) * (q * q)
             places = block_index.ravel()
@@ -105,6 +115,16 @@ class Conditionals:
             offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
         return draws[:, :d]
+
+
+def _scatter_by_bincount(covariances, weights, block_index, width):
+    """``conditional_covariance_sums``' sparse product for one small group, as
+    one ``bincount``: fewer calls than building a sparse matrix."""
+    k = weights.shape[0]
+    weighted = weights[:, :, None, None] * covariances  # (k, n_p, q, q)
+    places = np.arange(k)[:, None, None, None] * (width * width) + block_index
+    sums = np.bincount(places.ravel(), weighted.ravel(), k * width * width)
+    return sums.reshape(k, width * width).T
 
 
 def conditionals(

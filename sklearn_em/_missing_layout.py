@@ -10,8 +10,6 @@ pass gathers and scatters through.
 """
 
 from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 
 
@@ -19,12 +17,10 @@ import numpy as np
 class Tuning:
     """How the missing-value path batches its work (results do not depend on it).
 
-    pad_budget : patterns of fewer missing coordinates join a batch of more
-        (padded up to its size) while the padding adds at most this many
-        rows times coordinates, as much work as one more batched call costs.
-    max_patterns_to_pad : past this many patterns in a block, the calls are
-        few beside the work, and the wider padded arrays would cost every
-        row more than padding saves.
+    call_cost : what one batched call's fixed cost (its ~20 numpy calls
+        through the pass) is worth in units of the work of a pattern, which
+        is taken to grow as ``(q + 2)^3`` with its padded size ``q``. Patterns
+        are batched (and padded) to minimise the total.
     min_stack : stacks of fewer than this many q x q matrices per
         coordinate (32 q in all) go to numpy's per-matrix LAPACK calls, which
         then cost less than the fixed cost of the batched routes' calls.
@@ -36,8 +32,7 @@ class Tuning:
         threads, k=4, d=20: parts of 4,000 rows ran 1.3x faster than 2,240.
     """
 
-    pad_budget: int = 64
-    max_patterns_to_pad: int = 1024
+    call_cost: float = 5e4
     min_stack: int = 32
     max_eliminated_q: int = 10
     part_bytes: int = 24 * 2**20
@@ -75,30 +70,27 @@ class PatternGroup:
     them unit precision, independent of the features, which changes no
     result. Patterns are numbered in the order of their first row, so that
     where every row has a pattern of its own (as under MCAR on many
-    features) row ``i`` has pattern ``i``. The index arrays every pass uses
-    are computed on first use and kept with the layout.
+    features) row ``i`` has pattern ``i``.
     """
 
     rows: np.ndarray  # (n_g,) positions in the block, ascending
     patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending, padded
     pattern_of_row: np.ndarray  # (n_g,) each row's index into patterns
     width: int  # coordinates in the padded space: the d features, then the pads
+    missing: np.ndarray  # (n_g, q) the missing coordinates of each row, padded
+    entry_index: np.ndarray  # (n_g, q) their flat positions in an (n, width) block
+
+    @classmethod
+    def of(cls, rows, patterns, pattern_of_row, width):
+        if patterns.shape[0] == rows.shape[0]:
+            missing = patterns  # row i has pattern i
+        else:
+            missing = np.take(patterns, pattern_of_row, axis=0)
+        return cls(rows, patterns, pattern_of_row, width, missing, rows[:, None] * width + missing)
 
     @property
     def one_row_per_pattern(self):
         return self.patterns.shape[0] == self.rows.shape[0]
-
-    @cached_property
-    def missing(self):
-        """``(n_g, q)``: the missing coordinates of each row, padded."""
-        if self.one_row_per_pattern:
-            return self.patterns
-        return np.take(self.patterns, self.pattern_of_row, axis=0)
-
-    @cached_property
-    def entry_index(self):
-        """``(n_g, q)``: flat positions of the missing entries in an ``(n, width)`` block."""
-        return self.rows[:, None] * self.width + self.missing
 
     def block_index(self):
         """``(n_p, q, q)``: flat positions of each pattern's block in a square ``width``
@@ -152,7 +144,7 @@ class Layout:
             patterns = _padded_coordinates(missing_mask[first[chosen]], q).astype(index)
             renumber = (np.cumsum(chosen) - 1).astype(index)
             of_row = renumber[pattern_of_row[member]]
-            groups.append(PatternGroup(rows, patterns, of_row, width))
+            groups.append(PatternGroup.of(rows, patterns, of_row, width))
         return cls(missing_mask.shape, packed, tuple(groups), width)
 
     def describes(self, missing_mask):
@@ -165,23 +157,27 @@ class Layout:
 def _batches(q_of_pattern, tuning):
     """``(chosen, q)`` pairs: which patterns are inverted together, padded to ``q``.
 
-    Patterns are taken in order of their number of missing coordinates; a
-    run is extended while padding what it holds stays within the tuning's
-    pad_budget, so small groups share a call and large ones keep their exact
-    size.
+    Patterns are taken in order of their number of missing coordinates and
+    cut into runs, each padded to its largest: the cuts minimise the sum of
+    a call cost per run and each pattern's work at its padded size (exactly,
+    by dynamic programming over the distinct sizes). Many patterns of one
+    size keep their exact size; sizes with few patterns share a call.
     """
     values, counts = np.unique(q_of_pattern, return_counts=True)
-    budget = tuning.pad_budget if q_of_pattern.size <= tuning.max_patterns_to_pad else -1
-    runs, held, top = [], 0, 0
-    for q, count in zip(values, counts, strict=True):
-        if runs and held * (q - top) <= budget:
-            runs[-1].append(q)
-            held += count
-        else:
-            runs.append([q])
-            held = count
-        top = q
-    return [(np.isin(q_of_pattern, run), run[-1]) for run in runs]
+    held = np.concatenate([[0], np.cumsum(counts)])
+    work = (values + 2.0) ** 3
+    best = np.zeros(values.size + 1)  # best[j]: the least cost of the first j sizes
+    cut = np.zeros(values.size + 1, dtype=int)
+    for j in range(1, values.size + 1):
+        # The last run holds sizes i..j-1, padded to values[j - 1].
+        costs = best[:j] + tuning.call_cost + (held[j] - held[:j]) * work[j - 1]
+        cut[j] = int(np.argmin(costs))
+        best[j] = costs[cut[j]]
+    runs, j = [], values.size
+    while j > 0:
+        runs.append(values[cut[j] : j])
+        j = cut[j]
+    return [(np.isin(q_of_pattern, run), int(run[-1])) for run in runs[::-1]]
 
 
 def _padded_coordinates(missing_mask, q):

@@ -1,5 +1,7 @@
 """GaussianMixture on rows with missing values, against a row-by-row oracle."""
 
+from itertools import pairwise, product
+
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
@@ -16,13 +18,16 @@ from sklearn_em._missing import (
     conditionals,
     spd_inverse,
 )
+from sklearn_em._missing_layout import _batches
 
 from . import reference
 from .helpers import COVARIANCE_TYPES, start_after_one_step, tuned
 
-# Both ways of inverting the blocks of missing coordinates: eliminations over
-# the whole stack, or LAPACK matrix by matrix (see _missing.spd_inverse).
-BOTH_WAYS = pytest.mark.parametrize("min_stack", [0, 10**9], ids=["eliminations", "lapack"])
+# The three ways of inverting the blocks of missing coordinates, forced by
+# (min_stack, max_eliminated_q): eliminations over the whole stack, batched
+# Cholesky factors, or LAPACK matrix by matrix (see _spd.spd_inverse).
+ROUTES = {"eliminations": (0, 10**9), "factored": (0, 0), "lapack": (10**9, 10**9)}
+EVERY_ROUTE = pytest.mark.parametrize("route", ROUTES.values(), ids=ROUTES.keys())
 
 
 def _with_holes(X, fraction, seed):
@@ -44,12 +49,14 @@ def holed(overlapping):
     return X
 
 
-@BOTH_WAYS
+@EVERY_ROUTE
 @pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, min_stack):
+def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, route):
     weights, means, covariances, precisions = start_after_one_step(holed, k, covariance_type)
-    model = tuned(family={"tuning": Tuning(min_stack=min_stack)})(
+    min_stack, max_eliminated_q = route
+    tuning = Tuning(min_stack=min_stack, max_eliminated_q=max_eliminated_q)
+    model = tuned(family={"tuning": tuning})(
         k,
         covariance_type=covariance_type,
         tol=0,
@@ -148,6 +155,7 @@ def test_inf_is_still_an_error_with_nan_around():
 def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
     mask = np.random.default_rng(0).random((300, 11)) < 0.3
     mask[7] = True
+    mask[200:250] = mask[:50]  # patterns shared by two rows
     layout = Layout.of(mask)
     padded_mask = np.zeros((300, layout.width), dtype=bool)
     seen = np.zeros(len(mask), dtype=int)
@@ -158,6 +166,11 @@ def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
             np.testing.assert_array_equal(pads, 11 + np.arange(pads.size))
             seen[row] += 1
         assert len(np.unique(group.patterns, axis=0)) == len(group.patterns)
+        # Patterns are numbered by their first row.
+        first_rows = [group.rows[group.pattern_of_row == p][0] for p in range(len(group.patterns))]
+        assert np.all(np.diff(first_rows) > 0)
+        if group.one_row_per_pattern:
+            np.testing.assert_array_equal(group.pattern_of_row, np.arange(len(group.rows)))
         padded_mask.ravel()[group.entry_index] = True
     np.testing.assert_array_equal(seen, mask.any(axis=1))
     np.testing.assert_array_equal(padded_mask[:, :11], mask)
@@ -183,8 +196,9 @@ def test_padding_patterns_changes_no_result(holed, structure):
     components = rng.integers(k, size=len(X))
 
     results = []
-    for budget in [0, 10**9]:
-        cond = conditionals(*args, tuning=Tuning(pad_budget=budget))
+    # No cost to a call: every size its own; a huge one: one padded batch.
+    for call_cost in [0, 1e12]:
+        cond = conditionals(*args, tuning=Tuning(call_cost=call_cost))
         results.append(
             (
                 cond,
@@ -275,27 +289,101 @@ def test_a_singular_precision_met_through_missing_values_is_named():
         EM(GaussianFamily("full", 1e-6)).statistics(X, mixture)
 
 
-@BOTH_WAYS
-@pytest.mark.parametrize("q", [1, 2, 5, 9, 20, 30])
-def test_spd_inverse_matches_numpy(q, min_stack):
+@EVERY_ROUTE
+@pytest.mark.parametrize("q", [1, 2, 5, 9, 11, 20, 30])
+def test_spd_inverse_matches_numpy(q, route):
     rng = np.random.default_rng(q)
     factors = rng.normal(size=(3, 7, q, q + 2))
     matrices = factors @ np.swapaxes(factors, -1, -2) + 0.1 * np.eye(q)
-    inverses, half_log_det = spd_inverse(matrices, min_stack)
+    inverses, half_log_det = spd_inverse(matrices, *route)
+    assert inverses.shape == matrices.shape and half_log_det.shape == (3, 7)
     np.testing.assert_allclose(inverses, np.linalg.inv(matrices), rtol=1e-10, atol=1e-12)
     sign, log_det = np.linalg.slogdet(matrices)
     assert np.all(sign == 1)
     np.testing.assert_allclose(half_log_det, 0.5 * log_det, rtol=1e-12)
 
 
-@BOTH_WAYS
+@EVERY_ROUTE
 @pytest.mark.parametrize("q", [3, 30])
-def test_spd_inverse_refuses_what_is_not_positive_definite(min_stack, q):
-    indefinite = np.eye(q)
-    indefinite[0, 1] = indefinite[1, 0] = 2.0
-    matrices = np.array([np.eye(q), indefinite])
-    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
-        spd_inverse(matrices, min_stack)
+@pytest.mark.parametrize("flaw", ["indefinite", "nan"])
+def test_spd_inverse_refuses_what_is_not_positive_definite(route, q, flaw):
+    bad = np.eye(q)
+    if flaw == "indefinite":
+        bad[0, 1] = bad[1, 0] = 2.0
+    else:
+        bad[1, 1] = np.nan
+    matrices = np.array([np.eye(q), bad])
+    with np.errstate(invalid="ignore"), pytest.raises(
+        np.linalg.LinAlgError, match="not positive definite"
+    ):
+        spd_inverse(matrices, *route)
+
+
+def _holed_rows(n, d, seed, copies):
+    """MCAR holes, and ``copies`` more rows with the first row's mask: one
+    pattern shared by many rows, beside patterns of one row each."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n + copies, d)) < 0.4
+    mask[n:] = mask[0]
+    mask[mask.all(axis=1), 0] = False
+    return np.where(mask, np.nan, rng.normal(size=mask.shape))
+
+
+@pytest.mark.parametrize("small_scatter", [0, 10**9], ids=["sparse", "bincount"])
+@pytest.mark.parametrize("structure", ["full", "shared"])
+def test_conditional_covariance_sums_match_the_row_by_row_oracle(structure, small_scatter):
+    k, d = 3, 12
+    X = _holed_rows(150, d, seed=3, copies=20)
+    rng = np.random.default_rng(4)
+    means = rng.normal(size=(k, d))
+    A = rng.normal(size=(k, d, d))
+    covariances = A @ A.transpose(0, 2, 1) / d + np.eye(d)
+    if structure == "shared":
+        covariances[:] = covariances[0]
+    precisions = np.linalg.inv(covariances)
+    log_det = np.linalg.slogdet(precisions)[1]
+    weights = np.array([0.2, 0.3, 0.5])
+    args = (X, means, precisions, log_det, np.log(weights), structure)
+    cond = conditionals(*args, tuning=Tuning(call_cost=0.0))  # a batch per size
+    assert any(group.one_row_per_pattern for group in cond.layout.groups)
+    assert not all(group.one_row_per_pattern for group in cond.layout.groups)
+    resp = rng.dirichlet(np.ones(k), size=len(X))
+
+    expected = np.zeros((k, d, d))
+    for i, x in enumerate(X):
+        parts = reference.row_conditionals(x, weights, means, covariances)
+        for j, (log_p, x_hat, C) in enumerate(parts):
+            expected[j] += resp[i, j] * C
+            np.testing.assert_allclose(cond.log_prob[i, j], log_p, rtol=1e-12)
+            np.testing.assert_allclose(cond.means[j, i], x_hat, rtol=1e-12, atol=1e-12)
+    sums = cond.conditional_covariance_sums(resp, small_scatter)
+    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_batches_minimise_calls_plus_padded_work():
+    q_of_pattern = np.repeat([2, 3, 5, 9, 10, 14], [40, 3, 1, 30, 2, 60])
+    tuning = Tuning(call_cost=2000.0)
+    values, counts = np.unique(q_of_pattern, return_counts=True)
+
+    def cost(runs):  # runs: lists of positions into values
+        return sum(
+            tuning.call_cost + counts[run].sum() * (values[run[-1]] + 2.0) ** 3 for run in runs
+        )
+
+    best = np.inf
+    for cuts in product([False, True], repeat=len(values) - 1):
+        bounds = [0] + [i + 1 for i, cut in enumerate(cuts) if cut] + [len(values)]
+        runs = [list(range(a, b)) for a, b in pairwise(bounds)]
+        best = min(best, cost(runs))
+    batches = _batches(q_of_pattern, tuning)
+    chosen = [np.flatnonzero(np.isin(values, np.unique(q_of_pattern[c]))) for c, _ in batches]
+    assert cost(chosen) == pytest.approx(best)
+    # Every pattern in exactly one batch, padded to the batch's largest.
+    np.testing.assert_array_equal(sum(c.astype(int) for c, _ in batches), 1)
+    for c, q in batches:
+        assert q == q_of_pattern[c].max()
+    assert len(_batches(q_of_pattern, Tuning(call_cost=0.0))) == len(values)
+    assert len(_batches(q_of_pattern, Tuning(call_cost=1e12))) == 1
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
