@@ -57,16 +57,20 @@ def factored_inverse(matrices):
 
     numpy factors the whole stack in one call, and multiplies it in one;
     only LAPACK's triangular inverse (``trtri``) is called matrix by matrix,
-    as neither numpy nor OpenBLAS's batched routines have one.
+    as neither numpy nor OpenBLAS's batched routines have one. It inverts
+    each factor in place, as the upper triangular factor of its transpose
+    (Fortran order, so nothing is copied): the loop does nothing else.
     """
     *stack, q, _ = matrices.shape
     factors = _cholesky(matrices.reshape(-1, q, q))
+    half_log_det = _half_log_det(factors)
     (trtri,) = get_lapack_funcs(("trtri",), (factors,))
-    inverse_factors = np.empty_like(factors)
-    for i, factor in enumerate(factors):
-        inverse_factors[i] = trtri(factor, lower=True)[0]
-    inverses = np.swapaxes(inverse_factors, -1, -2) @ inverse_factors
-    return inverses.reshape(matrices.shape), _half_log_det(factors).reshape(stack)
+    for factor in factors:
+        inverse, _ = trtri(factor.T, lower=False, overwrite_c=True)
+        if not np.may_share_memory(inverse, factor):  # LAPACK worked on a copy
+            factor[...] = inverse.T
+    inverses = np.swapaxes(factors, -1, -2) @ factors  # the factors are now V
+    return inverses.reshape(matrices.shape), half_log_det.reshape(stack)
 
 
 def _cholesky(matrices):
