@@ -175,8 +175,10 @@ def conditionals(
     padded_precisions = np.zeros((k, width, width))
     padded_precisions[:, :d, :d] = precisions
     padded_precisions[:, np.arange(d, width), np.arange(d, width)] = 1.0
-    PY = Y @ padded_precisions
-    quad = np.einsum("kna,kna->nk", Y, PY)
+    # The pads' entries of Y are zero, so are those of P y: products over the d features.
+    PY = np.zeros_like(Y)
+    np.matmul(Y[:, :, :d], precisions, out=PY[:, :, :d])
+    quad = np.einsum("kna,kna->nk", Y[:, :, :d], PY[:, :, :d])
     log_prob = -0.5 * quad + (0.5 * log_det_precisions + log_weights)
     n_observed = observed.sum(axis=1)
     log_prob -= 0.5 * LOG_2PI * n_observed[:, None]
