@@ -1,7 +1,7 @@
 """The cost of missing values: one EM iteration on holed data, and the imputer's cells.
 
     python benchmarks/bench_missing.py [--n 100000] [--d 20] [--k 4] [--fraction 0.2]
-        [--mask mcar|blocks] [--covariance-type full]
+        [--mask mcar|blocks] [--covariance-type full] [--baseline DIR --turns 3]
     python benchmarks/bench_missing.py --cells [--baseline DIR] [--seeds 3] [--clock cpu]
         [--datasets digits,diabetes] [--masks "MCAR 30%,MAR"]
 
@@ -44,11 +44,9 @@ from sklearn_em import GaussianMixture
 FORMS = ((1, "full"), (3, "tied"))
 
 
-def seconds_per_iteration(X, k, covariance_type, start, iterations, repeats):
+def seconds_per_iteration(X, k, covariance_type, start, iterations, repeats, mixture):
     def fit(max_iter):
-        model = GaussianMixture(
-            k, covariance_type=covariance_type, tol=0, max_iter=max_iter, **start
-        )
+        model = mixture(k, covariance_type=covariance_type, tol=0, max_iter=max_iter, **start)
         began = time.perf_counter()
         model.fit(X)
         return time.perf_counter() - began
@@ -77,16 +75,24 @@ def iteration_mode(args):
     )
 
     timing = (args.k, kind, start, args.iterations, args.repeats)
-    complete = seconds_per_iteration(X, *timing)
-    missing = seconds_per_iteration(holed, *timing)
+    packages = {"": sklearn_em}
+    if args.baseline:  # taking turns with this checkout's
+        packages = {"baseline ": load_baseline(args.baseline), "now ": sklearn_em}
+    missing = {label: [] for label in packages}
+    complete = seconds_per_iteration(X, *timing, GaussianMixture)
+    for _ in range(args.turns):
+        for label, package in packages.items():
+            missing[label].append(seconds_per_iteration(holed, *timing, package.GaussianMixture))
     incomplete_rows = np.isnan(holed).any(axis=1).mean()
     print(
         f"n={args.n} d={args.d} k={args.k} {kind} covariance, {args.fraction:.0%} {args.mask} "
         f"({incomplete_rows:.1%} of rows incomplete), median of {args.repeats} repeats"
     )
     print(f"complete data   {complete:.4f} s/iter")
-    print(f"with missing    {missing:.4f} s/iter")
-    print(f"ratio           {missing / complete:.2f}x")
+    for label, times in missing.items():
+        seconds = statistics.median(times)
+        print(f"{label}with missing    {seconds:.4f} s/iter")
+        print(f"{label}ratio           {seconds / complete:.2f}x")
 
 
 def load_baseline(folder):
@@ -210,6 +216,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cells", action="store_true", help="the imputer's cells (see above)")
     parser.add_argument("--baseline", help="a checkout whose sklearn_em to time beside this one")
+    parser.add_argument("--turns", type=int, default=1, help="with --baseline: turns each")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--datasets", default="iris,wine,diabetes,breast_cancer,digits")
