@@ -47,8 +47,8 @@ def spd_inverse(matrices, min_stack=32, max_eliminated_q=10):
     if q > max_eliminated_q:
         return factored_inverse(matrices)
     if matrices.size < min_stack * q**3:  # size: (matrices) q^2
-        factors = _cholesky(matrices)
-        return np.linalg.inv(matrices), _half_log_det(factors)
+        _, half_log_det = _cholesky(matrices)
+        return np.linalg.inv(matrices), half_log_det
     return eliminate(matrices)
 
 
@@ -62,8 +62,7 @@ def factored_inverse(matrices):
     (Fortran order, so nothing is copied): the loop does nothing else.
     """
     *stack, q, _ = matrices.shape
-    factors = _cholesky(matrices.reshape(-1, q, q))
-    half_log_det = _half_log_det(factors)
+    factors, half_log_det = _cholesky(matrices.reshape(-1, q, q))
     (trtri,) = get_lapack_funcs(("trtri",), (factors,))
     for factor in factors:
         inverse, _ = trtri(factor.T, lower=False, overwrite_c=True)
@@ -74,18 +73,16 @@ def factored_inverse(matrices):
 
 
 def _cholesky(matrices):
+    """The lower Cholesky factors of a stack, and half their log-determinants."""
     try:
         factors = np.linalg.cholesky(matrices)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(NOT_POSITIVE_DEFINITE) from None
+    diagonals = np.diagonal(factors, axis1=-2, axis2=-1)
     # NaN passes LAPACK's test of each pivot; it fails this one.
-    if not np.all(np.diagonal(factors, axis1=-2, axis2=-1) > 0):
+    if not np.all(diagonals > 0):
         raise np.linalg.LinAlgError(NOT_POSITIVE_DEFINITE)
-    return factors
-
-
-def _half_log_det(factors):
-    return np.log(np.diagonal(factors, axis1=-2, axis2=-1)).sum(axis=-1)
+    return factors, np.log(diagonals).sum(axis=-1)
 
 
 def eliminate(matrices):
