@@ -360,6 +360,27 @@ def test_conditional_covariance_sums_match_the_row_by_row_oracle(structure, smal
     np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_log_densities_hold_under_an_ill_conditioned_precision():
+    # Variances from 1e-4 to 1e4 along rotated axes, rows at a scale of 300:
+    # y' P y reaches 1e9 while a row's marginal term is of order 1; the
+    # difference y' P y - b' inv(P_mm) b was off by up to 1.4 here (and by
+    # 19 in a fit that test_reliability found).
+    rng = np.random.default_rng(7)
+    d = 4
+    rotation = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    covariance = rotation @ np.diag([1e4, 1e2, 1.0, 1e-4]) @ rotation.T
+    means = np.zeros((1, d))
+    X = rng.multivariate_normal(np.zeros(d), covariance, size=40) + 300 * rng.normal(size=(40, d))
+    X[rng.random(X.shape) < 0.4] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 1.0
+    precision = np.linalg.inv(covariance)
+    log_det = np.linalg.slogdet(precision)[1]
+    cond = conditionals(X, means, precision[None], np.array([log_det]), np.zeros(1))
+    for i, x in enumerate(X):
+        ((log_p, x_hat, _),) = reference.row_conditionals(x, [1.0], means, [covariance])
+        np.testing.assert_allclose(cond.log_prob[i, 0], log_p, rtol=1e-6)
+
+
 def test_batches_minimise_calls_plus_padded_work():
     q_of_pattern = np.repeat([2, 3, 5, 9, 10, 14], [40, 3, 1, 30, 2, 60])
     tuning = Tuning(call_cost=2000.0)
