@@ -4,12 +4,14 @@ The conditional moments of ``_missing`` invert, for each row holding NaN,
 the block of a precision on the coordinates it misses. Rows that miss the
 same coordinates (a pattern) share that inverse; patterns with the same
 number ``q`` of missing coordinates (or a few less, padded) are inverted in
-one batched call. Which rows miss what depends on the NaN mask alone, so
-a fit works it out once per block (``LayoutCache``) with the indices every
-pass gathers and scatters through.
+one batched call, the batches cut by a cost model (``_batches``). Which
+rows miss what depends on the NaN mask alone, so a fit works it out once
+per block (``LayoutCache``) with the indices every pass gathers and
+scatters through.
 """
 
 from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -17,10 +19,11 @@ import numpy as np
 class Tuning:
     """How the missing-value path batches its work (results do not depend on it).
 
-    call_cost : what one batched call's fixed cost (its ~20 numpy calls
-        through the pass) is worth in units of the work of a pattern, which
-        is taken to grow as ``(q + 2)^3`` with its padded size ``q``. Patterns
-        are batched (and padded) to minimise the total.
+    call_cost : what one batch's fixed cost (its ~20 numpy calls through
+        the pass) is worth in units of the work of a pattern, taken to grow
+        as ``(q + 2)^3`` with its padded size ``q``; patterns are batched
+        (and padded) to minimise the total. Measured on the bundled
+        datasets (benchmarks/README.md, "Missing values").
     min_stack : stacks of fewer than this many q x q matrices per
         coordinate (32 q in all) go to numpy's per-matrix LAPACK calls, which
         then cost less than the fixed cost of the batched routes' calls.
