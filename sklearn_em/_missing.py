@@ -12,7 +12,7 @@ with mean ``mu`` and precision ``P`` (the inverse covariance), write
   minimises ``y' P y`` over the missing entries, so an error in them counts
   only to second order. (The equal ``y' P y - b' inv(P_mm) b`` subtracts
   two large numbers where ``P`` is ill-conditioned, and lost every digit:
-  a precision of condition 6e10 gave a log-density 19 nats off.);
+  under a precision of condition 6e10, log-densities 19 to 560 nats off.);
 - ``log det S_oo = -log det P + log det P_mm``.
 
 So a row needs only the ``q x q`` block of its missing coordinates to be
