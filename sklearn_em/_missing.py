@@ -54,6 +54,9 @@ LOG_2PI = np.log(2 * np.pi)
 # one bincount (fewer calls); larger ones by a sparse product, which needs
 # no index array k times their size.
 SMALL_SCATTER = 2**15
+# A precision whose eigenvalues span more than 1 / (this many epsilons) is
+# singular to rounding (the bound of _gaussian_family._numerically_singular).
+SINGULAR_RESOLUTION = 1e3
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,20 @@ class Conditionals:
             offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
         return draws[:, :d]
+
+
+def _check_resolved(precisions):
+    """Raise ``LinAlgError`` where a precision is singular to rounding.
+
+    Its smallest eigenvalue within ``1e3`` machine epsilons of its largest
+    (``_gaussian_family._numerically_singular``'s test): blocks of it invert
+    to rounding noise, which the marginal densities no longer betray (they
+    once came out impossibly high) now that they are computed stably.
+    """
+    eigenvalues = np.linalg.eigvalsh(precisions)
+    resolution = SINGULAR_RESOLUTION * np.finfo(np.float64).eps * np.abs(eigenvalues[:, -1])
+    if not np.all(eigenvalues[:, 0] > resolution):
+        raise np.linalg.LinAlgError("Matrix is singular to rounding")
 
 
 def _scatter_by_bincount(covariances, weights, block_index, width):
@@ -190,6 +207,7 @@ def conditionals(
 
     # One matrix per pattern where the components share the precision.
     shared = structure == "shared" or k == 1
+    _check_resolved(precisions[:1] if shared else precisions)
     distinct = padded_precisions[:1] if shared else padded_precisions
     # np.take gathers along one axis many times faster than fancy indexing.
     flat_precisions = distinct.reshape(distinct.shape[0], width * width)
