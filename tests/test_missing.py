@@ -1,5 +1,7 @@
 """GaussianMixture on rows with missing values, against a row-by-row oracle."""
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
@@ -236,6 +238,19 @@ def test_rows_with_holes_taken_in_parts_give_the_same_pass(holed, covariance_typ
     np.testing.assert_allclose(parts.nk, whole.nk, rtol=1e-12)
     assert parts.loglik == pytest.approx(whole.loglik, rel=1e-12)
     np.testing.assert_allclose(em.log_prob(holed, mixture), whole_log_prob, rtol=1e-12)
+
+
+@pytest.mark.parametrize("condition", [1e10, 1e14])
+def test_a_precision_singular_to_rounding_is_named(condition):
+    # Positive definite, but past 1 / (1e3 eps) ~ 4.5e12 its blocks invert to noise.
+    rotation = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
+    covariances = np.stack([np.eye(3), rotation @ np.diag([1.0, 1.0, 1 / condition]) @ rotation.T])
+    mixture = FAMILIES["full"].make_mixture(np.array([0.5, 0.5]), np.zeros((2, 3)), covariances, 0)
+    X = _with_holes(np.random.default_rng(1).normal(size=(50, 3)), 0.3, seed=2)
+    em = EM(GaussianFamily("full", 1e-6))
+    refused = pytest.raises(SingularCovarianceError, match=r"component\(s\) 1 ")
+    with refused if condition > 1e12 else nullcontext():
+        em.statistics(X, mixture)
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # its log-determinant
