@@ -5,182 +5,58 @@ with mean ``mu`` and precision ``P`` (the inverse covariance), write
 ``y = x - mu`` with its missing entries set to zero. Then, with
 ``b = (P y)_m``:
 
-- ``y_o' inv(S_oo) y_o = y' P y - b' inv(P_mm) b``;
-- ``log det S_oo = -log det P + log det P_mm``;
 - ``E[x_m | x_o] = mu_m - inv(P_mm) b``;
-- ``Cov[x_m | x_o] = inv(P_mm)``.
+- ``Cov[x_m | x_o] = inv(P_mm)``;
+- ``y_o' inv(S_oo) y_o = z' P z``, with ``z`` the expectation of ``y``
+  given ``y_o`` (``y_o`` itself, and ``-inv(P_mm) b`` where missing): ``z``
+  minimises ``y' P y`` over the missing entries, so an error in them counts
+  only to second order. (The equal ``y' P y - b' inv(P_mm) b`` subtracts
+  two large numbers where ``P`` is ill-conditioned, and lost every digit:
+  under a precision of condition 6e10, log-densities 19 to 560 nats off.);
+- ``log det S_oo = -log det P + log det P_mm``.
 
 So a row needs only the ``q x q`` block of its missing coordinates to be
 inverted, never the observed block, and rows that miss the same coordinates
-share it: each (pattern, component) is inverted once per pass. Patterns are
-grouped by their number ``q`` of missing entries, and each group is inverted
-for every component at once (``spd_inverse``); in small blocks, groups with
-few patterns are padded to a common size and share one call. Which rows miss
-what (a ``Layout``) depends on the NaN mask alone and is worked out once per
-fit. Tied components share one precision, so a pattern is inverted once for
-all of them; diagonal precisions need no inversion. This is the
-exact E-step of Ghahramani and Jordan (1994).
+share it: each (pattern, component) is inverted once per pass, and where
+the components share the precision (tied, or one component) each pattern
+once for all of them. Which rows miss what (``_missing_layout.Layout``)
+depends on the NaN mask alone and is worked out once per fit: patterns
+batched by their number of missing coordinates, each batch inverted in one
+call (``_spd.spd_inverse``). The M-step needs each component's sum of the
+rows' conditional covariances: the rows of a pattern add their weights
+first, and each batch's blocks are added into place by one sparse product.
+Diagonal precisions need no inversion (``DiagonalConditionals``). This is
+the exact E-step of Ghahramani and Jordan (1994).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import get_lapack_funcs
+from scipy.sparse import csc_array
+
+from ._missing_layout import DEFAULT_TUNING, Layout, LayoutCache, PatternGroup, Tuning
+from ._spd import spd_inverse
+
+__all__ = [
+    "DEFAULT_TUNING",
+    "Conditionals",
+    "DiagonalConditionals",
+    "Layout",
+    "LayoutCache",
+    "PatternGroup",
+    "Tuning",
+    "conditionals",
+    "spd_inverse",
+]
 
 LOG_2PI = np.log(2 * np.pi)
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """How the missing-value path batches its work (results do not depend on it).
-
-    pad_budget : padding a batch of patterns by one coordinate costs about
-        as much as one more batched call once it adds this many rows and
-        columns in all.
-    max_patterns_to_pad : past this many patterns in a block, the calls are
-        few beside the work, and the wider padded arrays would cost every
-        row more than padding saves.
-    min_stack : stacks of fewer than this many q x q matrices per
-        coordinate (32 q in all) go to numpy's per-matrix LAPACK calls, which
-        then cost less than the fixed cost of the eliminations' ~10 q calls.
-    part_bytes : rows holding NaN are taken in parts whose work arrays
-        (about 6 k d floats a row) take this many bytes. Measured on two
-        threads, k=4, d=20: parts of 4,000 rows ran 1.3x faster than 2,240.
-    """
-
-    pad_budget: int = 64
-    max_patterns_to_pad: int = 1024
-    min_stack: int = 32
-    part_bytes: int = 24 * 2**20
-
-
-# From this many coordinates on, a Cholesky factor and the inverse from it
-# (LAPACK's potrf and potri, one call each per matrix) beat both numpy's
-# batched inv (an LU solve against the identity) and the eliminations over
-# the stack, one thread (figures in benchmarks/README.md, "Imputation").
-MIN_FACTORED_Q = 18
-
-
-DEFAULT_TUNING = Tuning()
-
-
-class LayoutCache:
-    """The layouts of a fit's blocks, worked out on their first pass.
-
-    One cache serves one fit (one data array): a block's layout is kept
-    under its key, and recomputed if the block's NaN mask has changed.
-    """
-
-    def __init__(self):
-        self._layouts = {}
-
-    def __len__(self):
-        return len(self._layouts)
-
-    def layout(self, key, missing_mask, tuning=DEFAULT_TUNING):
-        layout = self._layouts.get(key)
-        if layout is None or not layout.describes(missing_mask):
-            layout = self._layouts[key] = Layout.of(missing_mask, tuning)
-        return layout
-
-
-@dataclass(frozen=True)
-class PatternGroup:
-    """Rows of a block whose patterns are inverted in one batched call.
-
-    Patterns that miss fewer than ``q`` coordinates are padded up to ``q``
-    with coordinates ``d, d + 1, ...`` past the last feature: the pass gives
-    them unit precision, independent of the features, which changes no
-    result.
-    """
-
-    rows: np.ndarray  # (n_g,) positions in the block
-    patterns: np.ndarray  # (n_p, q) the distinct sets of missing coordinates, ascending, padded
-    pattern_of_row: np.ndarray  # (n_g,) each row's index into patterns
-
-    @property
-    def missing(self):
-        """``(n_g, q)``: the missing coordinates of each row, padded."""
-        return np.take(self.patterns, self.pattern_of_row, axis=0)
-
-    def entry_index(self, width):
-        """``(n_g, q)``: flat positions of the missing entries in an ``(n, width)`` block."""
-        return self.rows[:, None] * width + self.missing
-
-    def block_index(self, width):
-        """``(n_p, q, q)``: flat positions of each pattern's block in a square ``width`` matrix."""
-        return self.patterns[:, :, None] * width + self.patterns[:, None, :]
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where a block's values are missing, grouped for batched inversion.
-
-    It depends on the NaN mask alone, so a fit works it out once per block
-    and reuses it on every pass. Its indices are 32-bit when they fit, to
-    keep what a fit holds on to small.
-    """
-
-    shape: tuple
-    packed_mask: np.ndarray  # the (n, d) NaN mask, packed to bits along rows
-    groups: tuple
-    width: int  # coordinates in the padded space: the d features, then the pads
-
-    @classmethod
-    def of(cls, missing_mask, tuning=DEFAULT_TUNING):
-        n, d = missing_mask.shape
-        index = np.int32 if n * d < 2**31 else np.intp
-        packed = np.packbits(missing_mask, axis=1)
-        n_missing = missing_mask.sum(axis=1)
-        incomplete = np.flatnonzero(n_missing)
-        # Each row's bits as one opaque value: patterns are found by a 1-d sort.
-        keys = packed[incomplete].view(np.dtype((np.void, packed.shape[1]))).ravel()
-        _, first, pattern_of_row = np.unique(keys, return_index=True, return_inverse=True)
-        first = incomplete[first]
-        groups = []
-        for chosen, q in _batches(n_missing[first], tuning):
-            member = chosen[pattern_of_row]  # the rows that have one of the patterns
-            rows = incomplete[member].astype(index)
-            patterns = _padded_coordinates(missing_mask[first[chosen]], q).astype(index)
-            renumber = (np.cumsum(chosen) - 1).astype(index)
-            of_row = renumber[pattern_of_row[member]]
-            groups.append(PatternGroup(rows, patterns, of_row))
-        width = max([d] + [int(group.patterns.max()) + 1 for group in groups])
-        return cls(missing_mask.shape, packed, tuple(groups), width)
-
-    def describes(self, missing_mask):
-        """Whether this is the layout of ``missing_mask``."""
-        return self.shape == missing_mask.shape and np.array_equal(
-            self.packed_mask, np.packbits(missing_mask, axis=1)
-        )
-
-
-def _batches(q_of_pattern, tuning):
-    """``(chosen, q)`` pairs: which patterns are inverted together, padded to ``q``.
-
-    Patterns are taken in order of their number of missing coordinates; a
-    run is extended while padding what it holds stays within the tuning's
-    pad_budget, so small groups share a call and large ones keep their exact
-    size.
-    """
-    values, counts = np.unique(q_of_pattern, return_counts=True)
-    budget = tuning.pad_budget if q_of_pattern.size <= tuning.max_patterns_to_pad else -1
-    runs, held, top = [], 0, 0
-    for q, count in zip(values, counts, strict=True):
-        if runs and held * (q - top) <= budget:
-            runs[-1].append(q)
-            held += count
-        else:
-            runs.append([q])
-            held = count
-        top = q
-    return [(np.isin(q_of_pattern, run), run[-1]) for run in runs]
-
-
-def _padded_coordinates(missing_mask, q):
-    """Each row's missing coordinates, ascending, then ``d, d + 1, ...`` up to ``q``."""
-    pad = np.arange(q) < (q - missing_mask.sum(axis=1))[:, None]
-    return np.nonzero(np.hstack([missing_mask, pad]))[1].reshape(-1, q)
+# Batches whose weighted blocks hold at most this many values are summed by
+# one bincount (fewer calls); larger ones by a sparse product, which needs
+# no index array k times their size.
+SMALL_SCATTER = 2**15
+# A precision whose eigenvalues span more than 1 / (this many epsilons) is
+# singular to rounding (the bound of _gaussian_family._numerically_singular).
+SINGULAR_RESOLUTION = 1e3
 
 
 @dataclass(frozen=True)
@@ -190,7 +66,10 @@ class Conditionals:
     log_prob: np.ndarray  # (n, k) log w_k + log N(x_o | component k)
     means: np.ndarray  # (k, n, d) E[x | x_o, k]; observed entries are x itself
     layout: Layout
-    covariances: tuple  # per group, (k, n_p, q, q) inv(P_mm): Cov[x_m | x_o, k]
+    # Per group, (k, n_p, q, q) inv(P_mm) = Cov[x_m | x_o, k]; (1, n_p, q, q)
+    # where the components share it (one precision, or one component).
+    covariances: tuple
+    block_indices: tuple  # per group, its PatternGroup.block_index()
 
     def moment_sums(self, resp, centres):
         """``sum_i resp[i, k] E[y_i | x_o, k]`` and ``E[y_i y_i' | x_o, k]``, (k, d) and
@@ -201,33 +80,73 @@ class Conditionals:
         second += self.conditional_covariance_sums(resp)
         return weighted.sum(axis=1), second
 
-    def conditional_covariance_sums(self, resp):
-        """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices."""
+    def conditional_covariance_sums(self, resp, small_scatter=SMALL_SCATTER):
+        """``sum_i resp[i, k] Cov[x_i | x_o, k]``, as ``(k, d, d)`` matrices.
+
+        Rows of one pattern share its covariance, so their weights are summed
+        first; then each batch's blocks are added into their places by one
+        sparse product (columns: patterns; rows: the places of a square
+        ``width`` matrix), for every component at once where they share it,
+        or by one bincount for batches of at most ``small_scatter`` values.
+        """
         k, _, d = self.means.shape
         width = self.layout.width
-        sums = np.zeros((k, width * width))
-        for group, covariances in zip(self.layout.groups, self.covariances, strict=True):
-            n_patterns = group.patterns.shape[0]
-            block_index = group.block_index(width).ravel()
-            # Rows of one pattern share its covariance: sum their weights first.
-            for j in range(k):
-                weights = np.bincount(group.pattern_of_row, resp[group.rows, j], n_patterns)
-                weighted = covariances[j] * weights[:, None, None]
-                sums[j] += np.bincount(block_index, weighted.ravel(), width * width)
-        return sums.reshape(k, width, width)[:, :d, :d]
+        sums = np.zeros((width * width, k))
+        parts = zip(self.layout.groups, self.covariances, self.block_indices, strict=True)
+        for group, covariances, block_index in parts:
+            weights = group.per_pattern(resp[group.rows])  # (k, n_p)
+            if weights.size * block_index[0].size <= small_scatter:
+                sums += _scatter_by_bincount(covariances, weights, block_index, width)
+                continue
+            n_patterns, q = group.patterns.shape
+            pointers = np.arange(n_patterns + 1, dtype=block_index.dtype) * (q * q)
+            places = block_index.ravel()
+            shape = (width * width, n_patterns)
+            for j, blocks in enumerate(covariances):
+                scatter = csc_array((blocks.ravel(), places, pointers), shape=shape)
+                if covariances.shape[0] == 1:
+                    sums += scatter @ weights.T
+                else:
+                    sums[:, j] += scatter @ weights[j]
+        return sums.T.reshape(k, width, width)[:, :d, :d]
 
     def draw(self, components, rng):
         """One draw per row from ``x_m | x_o`` under the given component of each row."""
-        n, d = self.means.shape[1:]
+        k, n, d = self.means.shape
         draws = np.zeros((n, self.layout.width))
         draws[:, :d] = self.means[components, np.arange(n)]
         for group, covariances in zip(self.layout.groups, self.covariances, strict=True):
             chosen = components[group.rows]
-            factors = np.linalg.cholesky(covariances[chosen, group.pattern_of_row])
+            every = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
+            factors = np.linalg.cholesky(every[chosen, group.pattern_of_row])
             noise = rng.standard_normal(group.missing.shape)
             offsets = (factors @ noise[..., None])[..., 0]
             draws[group.rows[:, None], group.missing] += offsets
         return draws[:, :d]
+
+
+def _check_resolved(precisions):
+    """Raise ``LinAlgError`` where a precision is singular to rounding.
+
+    Its smallest eigenvalue within ``1e3`` machine epsilons of its largest
+    (``_gaussian_family._numerically_singular``'s test): blocks of it invert
+    to rounding noise, which the marginal densities no longer betray (they
+    once came out impossibly high) now that they are computed stably.
+    """
+    eigenvalues = np.linalg.eigvalsh(precisions)
+    resolution = SINGULAR_RESOLUTION * np.finfo(np.float64).eps * np.abs(eigenvalues[:, -1])
+    if not np.all(eigenvalues[:, 0] > resolution):
+        raise np.linalg.LinAlgError("Matrix is singular to rounding")
+
+
+def _scatter_by_bincount(covariances, weights, block_index, width):
+    """``conditional_covariance_sums``' sparse product for one small group, as
+    one ``bincount``: fewer calls than building a sparse matrix."""
+    k = weights.shape[0]
+    weighted = weights[:, :, None, None] * covariances  # (k, n_p, q, q)
+    places = np.arange(k)[:, None, None, None] * (width * width) + block_index
+    sums = np.bincount(places.ravel(), weighted.ravel(), k * width * width)
+    return sums.reshape(k, width * width).T
 
 
 def conditionals(
@@ -272,113 +191,64 @@ def conditionals(
     k, d = means.shape
     width = layout.width
     observed = ~missing_mask
-    filled = np.where(observed, Xc, 0.0)
     Y = np.zeros((k, Xc.shape[0], width))
-    np.multiply(observed, filled - means[:, None, :], out=Y[:, :, :d])
+    np.subtract(np.where(observed, Xc, 0.0), means[:, None, :], out=Y[:, :, :d])
+    Y[:, :, :d] *= observed
     padded_precisions = np.zeros((k, width, width))
     padded_precisions[:, :d, :d] = precisions
     padded_precisions[:, np.arange(d, width), np.arange(d, width)] = 1.0
-    PY = Y @ padded_precisions
-    quad = np.einsum("kna,kna->nk", Y, PY)
-    log_prob = -0.5 * quad + (0.5 * log_det_precisions + log_weights)
+    # The pads' entries of Y are zero, so are those of P y: products over the d features.
+    PY = np.zeros_like(Y)
+    np.matmul(Y[:, :, :d], precisions, out=PY[:, :, :d])
     n_observed = observed.sum(axis=1)
-    log_prob -= 0.5 * LOG_2PI * n_observed[:, None]
+    log_prob = np.zeros((Xc.shape[0], k))
     cond_means = np.zeros_like(Y)
-    cond_means[:, :, :d] = np.where(observed, filled, means[:, None, :])
+    cond_means[:, :, :d] = np.where(observed, Xc, means[:, None, :])  # x itself, bit for bit
 
+    # One matrix per pattern where the components share the precision.
+    shared = structure == "shared" or k == 1
+    _check_resolved(precisions[:1] if shared else precisions)
+    distinct = padded_precisions[:1] if shared else padded_precisions
     # np.take gathers along one axis many times faster than fancy indexing.
-    distinct = padded_precisions[:1] if structure == "shared" else padded_precisions
     flat_precisions = distinct.reshape(distinct.shape[0], width * width)
     flat_PY = PY.reshape(k, -1)
     flat_means = cond_means.reshape(-1)
+    flat_Y = Y.reshape(-1)
     component_offsets = np.arange(k)[:, None, None] * flat_PY.shape[1]
-    all_covariances = []
+    all_covariances, block_indices = [], []
     for group in layout.groups:
-        precisions_mm = np.take(flat_precisions, group.block_index(width), axis=1)
-        # One per component, or one shared; log_det is half of log det P_mm.
-        covariances, log_det = spd_inverse(precisions_mm, tuning.min_stack)
-        entries = group.entry_index(width)
-        b = np.take(flat_PY, entries, axis=1)
-        row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
-        if structure == "shared":
-            shift = np.einsum("nab,knb->kna", row_covariances[0], b)
-            covariances = np.broadcast_to(covariances, (k,) + covariances.shape[1:])
-        else:
-            shift = np.einsum("knab,knb->kna", row_covariances, b)
-        log_prob[group.rows] += (
-            0.5 * np.einsum("kna,kna->nk", b, shift)
-            - np.take(log_det, group.pattern_of_row, axis=1).T
+        block_index = group.block_index()
+        precisions_mm = np.take(flat_precisions, block_index, axis=1)
+        # log_det is half of log det P_mm.
+        covariances, log_det = spd_inverse(
+            precisions_mm, tuning.min_stack, tuning.max_eliminated_q
         )
+        entries = group.entry_index
+        b = np.take(flat_PY, entries, axis=1)  # (k, n_g, q)
+        if not group.one_row_per_pattern:
+            row_covariances = np.take(covariances, group.pattern_of_row, axis=1)
+            log_det = np.take(log_det, group.pattern_of_row, axis=1)
+        else:
+            row_covariances = covariances
+        if shared:  # (n_g, q, q) @ (n_g, q, k): every component in one product
+            shift = np.moveaxis(row_covariances[0] @ np.moveaxis(b, 0, -1), -1, 0)
+        else:
+            shift = (row_covariances @ b[..., None])[..., 0]
+        log_prob[group.rows] -= log_det.T
         flat_means[component_offsets + entries] -= shift
+        flat_Y[component_offsets + entries] = -shift  # Y is now E[y | y_o]
         all_covariances.append(covariances)
+        block_indices.append(block_index)
+    # y_o' inv(S_oo) y_o as E[y | y_o]' P E[y | y_o] (see the module's docstring).
+    np.matmul(Y[:, :, :d], precisions, out=PY[:, :, :d])
+    quad = np.einsum("kna,kna->nk", Y[:, :, :d], PY[:, :, :d])
+    log_prob += -0.5 * quad + (0.5 * log_det_precisions + log_weights)
+    log_prob -= 0.5 * LOG_2PI * n_observed[:, None]
     # Exactly, not up to rounding: a row with nothing observed has density 1.
     log_prob[n_observed == 0] = log_weights
-    return Conditionals(log_prob, cond_means[:, :, :d], layout, tuple(all_covariances))
-
-
-def spd_inverse(matrices, min_stack=DEFAULT_TUNING.min_stack):
-    """Inverses and half log-determinants of a stack of positive definite matrices.
-
-    Gauss-Jordan elimination without pivoting, which positive definite
-    matrices need not (every pivot is a Schur complement, so positive), done
-    for the whole stack at once: the stack is laid out last, so each step is
-    a few operations on contiguous rows. For the small blocks of missing
-    coordinates this ran 2-9x faster than numpy's per-matrix LAPACK calls
-    (``cholesky`` and ``inv``). Raises ``LinAlgError`` where a pivot is not
-    positive: the matrix is not positive definite to rounding. Stacks of
-    fewer than ``min_stack`` matrices per coordinate go to LAPACK (``Tuning``);
-    from ``MIN_FACTORED_Q`` coordinates on, one Cholesky factor and ``potri``
-    per matrix.
-    """
-    *stack, q, _ = matrices.shape
-    if q >= MIN_FACTORED_Q:
-        return _factored_inverse(matrices)
-    if matrices.size < min_stack * q**3:  # size: (matrices) q^2
-        factors = np.linalg.cholesky(matrices)
-        half_log_det = np.log(np.diagonal(factors, axis1=-2, axis2=-1)).sum(axis=-1)
-        return np.linalg.inv(matrices), half_log_det
-    A = np.moveaxis(matrices.reshape(-1, q, q), 0, -1).copy()  # (q, q, n)
-    pivots = np.empty((q, A.shape[-1]))
-    update = np.empty_like(A)
-    with np.errstate(divide="ignore", invalid="ignore"):  # checked once, below
-        for j in range(q):
-            pivots[j] = A[j, j]
-            column = A[:, j] / pivots[j]
-            np.multiply(column[:, None], A[j][None], out=update)
-            A -= update
-            A[:, j] = -column
-            A[j, :] = -column
-            A[j, j] = -1.0 / pivots[j]
-    if not np.all(pivots > 0):
-        raise np.linalg.LinAlgError("Matrix is not positive definite")
-    half_log_det = 0.5 * np.log(pivots).sum(axis=0)
-    inverses = -np.moveaxis(A, -1, 0)  # the elimination leaves minus the inverse
-    return inverses.reshape(matrices.shape), half_log_det.reshape(stack)
-
-
-def _factored_inverse(matrices):
-    """``spd_inverse`` matrix by matrix through LAPACK's Cholesky factor and potri.
-
-    The loop does no more than the two calls and a copy of the factor's
-    diagonal: the logarithms are taken over the stack after it, and potri
-    inverts in place (per matrix, this halved the loop's time at q = 30).
-    """
-    *stack, q, _ = matrices.shape
-    flat = matrices.reshape(-1, q, q)
-    potrf, potri = get_lapack_funcs(("potrf", "potri"), (flat,))
-    inverses = np.empty_like(flat)
-    diagonals = np.empty(flat.shape[:2])
-    for i, matrix in enumerate(flat):
-        factor, info = potrf(matrix, lower=True, clean=False)
-        if info != 0:
-            raise np.linalg.LinAlgError("Matrix is not positive definite")
-        diagonals[i] = factor.diagonal()
-        inverses[i] = potri(factor, lower=True, overwrite_c=True)[0]
-    half_log_det = np.log(diagonals).sum(axis=1)
-    # potri fills the lower triangle only.
-    upper = np.triu_indices(q, 1)
-    inverses[:, upper[0], upper[1]] = inverses[:, upper[1], upper[0]]
-    return inverses.reshape(matrices.shape), half_log_det.reshape(stack)
+    return Conditionals(
+        log_prob, cond_means[:, :, :d], layout, tuple(all_covariances), tuple(block_indices)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """GaussianMixture on rows with missing values, against a row-by-row oracle."""
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
@@ -9,20 +11,11 @@ from sklearn_em import GaussianMixture
 from sklearn_em._fit import EM
 from sklearn_em._gaussian import FAMILIES, Mixture, SingularCovarianceError
 from sklearn_em._gaussian_family import GaussianFamily
-from sklearn_em._missing import (
-    DiagonalConditionals,
-    Layout,
-    Tuning,
-    conditionals,
-    spd_inverse,
-)
+from sklearn_em._missing import DiagonalConditionals, Tuning, conditionals
 
 from . import reference
 from .helpers import COVARIANCE_TYPES, start_after_one_step, tuned
-
-# Both ways of inverting the blocks of missing coordinates: eliminations over
-# the whole stack, or LAPACK matrix by matrix (see _missing.spd_inverse).
-BOTH_WAYS = pytest.mark.parametrize("min_stack", [0, 10**9], ids=["eliminations", "lapack"])
+from .test_missing_batches import EVERY_ROUTE
 
 
 def _with_holes(X, fraction, seed):
@@ -44,12 +37,14 @@ def holed(overlapping):
     return X
 
 
-@BOTH_WAYS
+@EVERY_ROUTE
 @pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, min_stack):
+def test_em_matches_the_row_by_row_oracle(holed, covariance_type, k, route):
     weights, means, covariances, precisions = start_after_one_step(holed, k, covariance_type)
-    model = tuned(family={"tuning": Tuning(min_stack=min_stack)})(
+    min_stack, max_eliminated_q = route
+    tuning = Tuning(min_stack=min_stack, max_eliminated_q=max_eliminated_q)
+    model = tuned(family={"tuning": tuning})(
         k,
         covariance_type=covariance_type,
         tol=0,
@@ -145,27 +140,6 @@ def test_inf_is_still_an_error_with_nan_around():
         GaussianMixture().fit(X)
 
 
-def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
-    mask = np.random.default_rng(0).random((300, 11)) < 0.3
-    mask[7] = True
-    layout = Layout.of(mask)
-    padded_mask = np.zeros((300, layout.width), dtype=bool)
-    seen = np.zeros(len(mask), dtype=int)
-    for group in layout.groups:
-        for row, missing in zip(group.rows, group.missing, strict=True):
-            np.testing.assert_array_equal(missing[missing < 11], np.flatnonzero(mask[row]))
-            pads = missing[missing >= 11]
-            np.testing.assert_array_equal(pads, 11 + np.arange(pads.size))
-            seen[row] += 1
-        assert len(np.unique(group.patterns, axis=0)) == len(group.patterns)
-        padded_mask.ravel()[group.entry_index(layout.width)] = True
-    np.testing.assert_array_equal(seen, mask.any(axis=1))
-    np.testing.assert_array_equal(padded_mask[:, :11], mask)
-    assert layout.describes(mask) and not layout.describes(~mask)
-    # Small groups share a batched call: fewer calls than distinct counts of holes.
-    assert len(layout.groups) < len(np.unique(mask.sum(axis=1)[mask.any(axis=1)]))
-
-
 @pytest.mark.parametrize("structure", ["full", "shared"])
 def test_padding_patterns_changes_no_result(holed, structure):
     rng = np.random.default_rng(0)
@@ -183,8 +157,9 @@ def test_padding_patterns_changes_no_result(holed, structure):
     components = rng.integers(k, size=len(X))
 
     results = []
-    for budget in [0, 10**9]:
-        cond = conditionals(*args, tuning=Tuning(pad_budget=budget))
+    # No cost to a call: every size its own; a huge one: one padded batch.
+    for call_cost in [0, 1e12]:
+        cond = conditionals(*args, tuning=Tuning(call_cost=call_cost))
         results.append(
             (
                 cond,
@@ -265,6 +240,19 @@ def test_rows_with_holes_taken_in_parts_give_the_same_pass(holed, covariance_typ
     np.testing.assert_allclose(em.log_prob(holed, mixture), whole_log_prob, rtol=1e-12)
 
 
+@pytest.mark.parametrize("condition", [1e10, 1e14])
+def test_a_precision_singular_to_rounding_is_named(condition):
+    # Positive definite, but past 1 / (1e3 eps) ~ 4.5e12 its blocks invert to noise.
+    rotation = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
+    covariances = np.stack([np.eye(3), rotation @ np.diag([1.0, 1.0, 1 / condition]) @ rotation.T])
+    mixture = FAMILIES["full"].make_mixture(np.array([0.5, 0.5]), np.zeros((2, 3)), covariances, 0)
+    X = _with_holes(np.random.default_rng(1).normal(size=(50, 3)), 0.3, seed=2)
+    em = EM(GaussianFamily("full", 1e-6))
+    refused = pytest.raises(SingularCovarianceError, match=r"component\(s\) 1 ")
+    with refused if condition > 1e12 else nullcontext():
+        em.statistics(X, mixture)
+
+
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # its log-determinant
 def test_a_singular_precision_met_through_missing_values_is_named():
     # P = U U' = [[2, 0], [0, 0]]: the precision of the second coordinate alone is 0.
@@ -275,27 +263,66 @@ def test_a_singular_precision_met_through_missing_values_is_named():
         EM(GaussianFamily("full", 1e-6)).statistics(X, mixture)
 
 
-@BOTH_WAYS
-@pytest.mark.parametrize("q", [1, 2, 5, 9, 20, 30])
-def test_spd_inverse_matches_numpy(q, min_stack):
-    rng = np.random.default_rng(q)
-    factors = rng.normal(size=(3, 7, q, q + 2))
-    matrices = factors @ np.swapaxes(factors, -1, -2) + 0.1 * np.eye(q)
-    inverses, half_log_det = spd_inverse(matrices, min_stack)
-    np.testing.assert_allclose(inverses, np.linalg.inv(matrices), rtol=1e-10, atol=1e-12)
-    sign, log_det = np.linalg.slogdet(matrices)
-    assert np.all(sign == 1)
-    np.testing.assert_allclose(half_log_det, 0.5 * log_det, rtol=1e-12)
+def _holed_rows(n, d, seed, copies):
+    """MCAR holes, and ``copies`` more rows with the first row's mask: one
+    pattern shared by many rows, beside patterns of one row each."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n + copies, d)) < 0.4
+    mask[n:] = mask[0]
+    mask[mask.all(axis=1), 0] = False
+    return np.where(mask, np.nan, rng.normal(size=mask.shape))
 
 
-@BOTH_WAYS
-@pytest.mark.parametrize("q", [3, 30])
-def test_spd_inverse_refuses_what_is_not_positive_definite(min_stack, q):
-    indefinite = np.eye(q)
-    indefinite[0, 1] = indefinite[1, 0] = 2.0
-    matrices = np.array([np.eye(q), indefinite])
-    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
-        spd_inverse(matrices, min_stack)
+@pytest.mark.parametrize("small_scatter", [0, 10**9], ids=["sparse", "bincount"])
+@pytest.mark.parametrize("structure", ["full", "shared"])
+def test_conditional_covariance_sums_match_the_row_by_row_oracle(structure, small_scatter):
+    k, d = 3, 12
+    X = _holed_rows(150, d, seed=3, copies=20)
+    rng = np.random.default_rng(4)
+    means = rng.normal(size=(k, d))
+    A = rng.normal(size=(k, d, d))
+    covariances = A @ A.transpose(0, 2, 1) / d + np.eye(d)
+    if structure == "shared":
+        covariances[:] = covariances[0]
+    precisions = np.linalg.inv(covariances)
+    log_det = np.linalg.slogdet(precisions)[1]
+    weights = np.array([0.2, 0.3, 0.5])
+    args = (X, means, precisions, log_det, np.log(weights), structure)
+    cond = conditionals(*args, tuning=Tuning(call_cost=0.0))  # a batch per size
+    assert any(group.one_row_per_pattern for group in cond.layout.groups)
+    assert not all(group.one_row_per_pattern for group in cond.layout.groups)
+    resp = rng.dirichlet(np.ones(k), size=len(X))
+
+    expected = np.zeros((k, d, d))
+    for i, x in enumerate(X):
+        parts = reference.row_conditionals(x, weights, means, covariances)
+        for j, (log_p, x_hat, C) in enumerate(parts):
+            expected[j] += resp[i, j] * C
+            np.testing.assert_allclose(cond.log_prob[i, j], log_p, rtol=1e-12)
+            np.testing.assert_allclose(cond.means[j, i], x_hat, rtol=1e-12, atol=1e-12)
+    sums = cond.conditional_covariance_sums(resp, small_scatter)
+    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_log_densities_hold_under_an_ill_conditioned_precision():
+    # Variances from 1e-4 to 1e4 along rotated axes, rows at a scale of 300:
+    # y' P y reaches 1e9 while a row's marginal term is of order 1; the
+    # difference y' P y - b' inv(P_mm) b was off by up to 1.4 here (and by
+    # 19 in a fit that test_reliability found).
+    rng = np.random.default_rng(7)
+    d = 4
+    rotation = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    covariance = rotation @ np.diag([1e4, 1e2, 1.0, 1e-4]) @ rotation.T
+    means = np.zeros((1, d))
+    X = rng.multivariate_normal(np.zeros(d), covariance, size=40) + 300 * rng.normal(size=(40, d))
+    X[rng.random(X.shape) < 0.4] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 1.0
+    precision = np.linalg.inv(covariance)
+    log_det = np.linalg.slogdet(precision)[1]
+    cond = conditionals(X, means, precision[None], np.array([log_det]), np.zeros(1))
+    for i, x in enumerate(X):
+        ((log_p, x_hat, _),) = reference.row_conditionals(x, [1.0], means, [covariance])
+        np.testing.assert_allclose(cond.log_prob[i, 0], log_p, rtol=1e-6)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

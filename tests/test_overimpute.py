@@ -313,7 +313,10 @@ def test_a_candidate_that_collapses_loses_instead_of_failing_the_fit():
     X[0] = 1e3
 
     def make(k, kind, **overrides):
-        return GaussianMixture(k, covariance_type=kind, reg_covar=0, random_state=0, **overrides)
+        # tol=0: EM goes on until the collapse breaks a pass (a tol may stop
+        # it first, at a near-zero variance that imputes the point well).
+        common = dict(reg_covar=0, random_state=0, tol=0, max_iter=500)
+        return GaussianMixture(k, covariance_type=kind, **common, **overrides)
 
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(0))
     candidates = Candidates(((1, "full"), (2, "full")), (0.0,))
