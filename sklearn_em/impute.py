@@ -152,8 +152,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         distribution mapped back, a draw is a draw mapped back. 'auto'
         chooses between them by overimputation when ``n_components`` and
         ``covariance_type`` are both 'auto' (the normal scores only if
-        their screen lowers the hidden cells' squared error by two standard
-        errors of the paired differences), else it is 'original'.
+        their screen lowers the hidden cells' squared error by more than one
+        standard error of the paired differences), else it is 'original'.
 
     Attributes
     ----------
