@@ -19,6 +19,7 @@ from ._kernels import choose, eligible
 from ._missing import DEFAULT_TUNING, conditionals
 from ._pass import as_log_zero_where_overflowed, normalise_log_responsibilities
 from ._prior import log_prior_density, map_parameters, scatter_from_covariances
+from ._spd import singular_to_rounding
 
 KERNEL_MODULES = {"design": _design, "centred": _centred, "origin": _origin}
 PRECISION_SHAPES = {
@@ -205,9 +206,11 @@ class GaussianFamily:
         # One above it is the rounding of a numerically singular precision.
         d = Xc.shape[1]
         trace_p = prepared.covariance_type.trace_precisions(prepared.mixture)
-        with np.errstate(divide="ignore"):
+        # (A component of weight 0 has peak -inf: its slack is NaN, and no
+        # density counts as above it.)
+        with np.errstate(divide="ignore", invalid="ignore"):
             peak = prepared.log_weights + 0.5 * d * np.maximum(np.log(trace_p / (2 * np.pi)), 0.0)
-        impossible = cond.log_prob > peak + 1.0 + 1e-9 * np.abs(peak)
+            impossible = cond.log_prob > peak + 1.0 + 1e-9 * np.abs(peak)
         if impossible.any():
             raise SingularCovarianceError(np.flatnonzero(impossible.any(axis=0)), self.reg_covar)
         return cond
@@ -341,7 +344,5 @@ def _weighted_sum(row_logliks, weights):
 
 def _numerically_singular(precisions):
     """The components whose precision is singular to rounding (all, if none is)."""
-    eigenvalues = np.linalg.eigvalsh(precisions)
-    resolution = 1e3 * np.finfo(np.float64).eps * np.abs(eigenvalues[:, -1])
-    bad = np.flatnonzero(eigenvalues[:, 0] <= resolution)
+    bad = np.flatnonzero(singular_to_rounding(precisions))
     return bad if bad.size else np.arange(len(precisions))

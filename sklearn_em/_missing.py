@@ -35,7 +35,7 @@ import numpy as np
 from scipy.sparse import csc_array
 
 from ._missing_layout import DEFAULT_TUNING, Layout, LayoutCache, PatternGroup, Tuning
-from ._spd import spd_inverse
+from ._spd import singular_to_rounding, spd_inverse
 
 __all__ = [
     "DEFAULT_TUNING",
@@ -54,9 +54,6 @@ LOG_2PI = np.log(2 * np.pi)
 # one bincount (fewer calls); larger ones by a sparse product, which needs
 # no index array k times their size.
 SMALL_SCATTER = 2**15
-# A precision whose eigenvalues span more than 1 / (this many epsilons) is
-# singular to rounding (the bound of _gaussian_family._numerically_singular).
-SINGULAR_RESOLUTION = 1e3
 
 
 @dataclass(frozen=True)
@@ -126,16 +123,12 @@ class Conditionals:
 
 
 def _check_resolved(precisions):
-    """Raise ``LinAlgError`` where a precision is singular to rounding.
-
-    Its smallest eigenvalue within ``1e3`` machine epsilons of its largest
-    (``_gaussian_family._numerically_singular``'s test): blocks of it invert
-    to rounding noise, which the marginal densities no longer betray (they
-    once came out impossibly high) now that they are computed stably.
+    """Raise ``LinAlgError`` where a precision is singular to rounding
+    (``_spd.singular_to_rounding``): blocks of it invert to rounding noise,
+    which the marginal densities no longer betray (they once came out
+    impossibly high) now that they are computed stably.
     """
-    eigenvalues = np.linalg.eigvalsh(precisions)
-    resolution = SINGULAR_RESOLUTION * np.finfo(np.float64).eps * np.abs(eigenvalues[:, -1])
-    if not np.all(eigenvalues[:, 0] > resolution):
+    if singular_to_rounding(precisions).any():
         raise np.linalg.LinAlgError("Matrix is singular to rounding")
 
 

@@ -41,21 +41,30 @@ class NormalScores:
     slopes: tuple
 
     @classmethod
-    def of(cls, X):
+    def of(cls, X, sample_weight=None):
         """The map of each column's observed (non-NaN) values of ``X``; every column needs one.
 
         A value observed ``c`` times at sorted positions ``r + 1 .. r + c`` of
         ``n`` gets the score ``Phi^-1((r + c / 2) / n)``: tied values share
-        their mid-rank, and no score is infinite.
+        their mid-rank, and no score is infinite. With ``sample_weight`` the
+        counts are the rows' weights, and values of rows of weight 0 are no
+        knots (as if those rows were not there), unless no other row observes
+        the feature.
         """
+        X = np.asarray(X, dtype=np.float64)
+        weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
         values, scores, slopes = [], [], []
-        for column in np.asarray(X, dtype=np.float64).T:
-            observed = column[~np.isnan(column)]
-            if observed.size == 0:
+        for column in X.T:
+            seen = ~np.isnan(column)
+            if not seen.any():
                 raise ValueError("Every feature needs an observed value to be put on a scale.")
-            distinct, counts = np.unique(observed, return_counts=True)
+            counted = seen & (weights > 0)
+            rows = counted if counted.any() else seen
+            row_weights = weights[rows] if counted.any() else np.ones(rows.sum())
+            distinct, inverse = np.unique(column[rows], return_inverse=True)
+            counts = np.bincount(inverse, weights=row_weights, minlength=distinct.size)
             mid_ranks = np.cumsum(counts) - counts / 2
-            score = ndtri(mid_ranks / observed.size)
+            score = ndtri(mid_ranks / counts.sum())
             if distinct.size > MAX_KNOTS:
                 kept = np.unique(np.linspace(0, distinct.size - 1, MAX_KNOTS).round().astype(int))
                 distinct, score = distinct[kept], score[kept]

@@ -161,7 +161,7 @@ def shrinkage_prior(X, shrinkage, sample_weight=None):
 
 
 def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=None):
-    """Fit the form and shrinkage, and pick the bounds, that best re-impute hidden observed cells.
+    """The form, shrinkage, scale and bounds that best re-impute hidden observed cells.
 
     Parameters
     ----------
@@ -205,7 +205,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
     # Each scale's map (None: the data's own), and the data on it.
     scales = {"original": None}
     if "normal-scores" in scale_names:
-        scales["normal-scores"] = NormalScores.of(X)
+        scales["normal-scores"] = NormalScores.of(X, sample_weight)
     data = {name: X if s is None else s.forward(X) for name, s in scales.items()}
 
     def make(form, scale, shrinkage, **overrides):

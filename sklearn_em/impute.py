@@ -146,7 +146,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Where the mixture is fitted. 'original': on the values themselves.
         'normal-scores': each feature mapped, monotonically, to the normal
         scores of its observed values (the normal quantile of its mid-rank,
-        linear between them and continued linearly past the ends), which
+        weighted by ``sample_weight``; linear between them, or between 256
+        of them spread evenly in rank, and continued linearly past the
+        ends), which
         brings skewed features and curved relations (ratios, powers) closer
         to Gaussian; an expectation is the mean of its conditional
         distribution mapped back, a draw is a draw mapped back. 'auto'

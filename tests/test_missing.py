@@ -253,6 +253,26 @@ def test_a_precision_singular_to_rounding_is_named(condition):
         em.statistics(X, mixture)
 
 
+def test_features_in_units_far_apart_are_not_singular():
+    # Incomes, a ratio near 1 and a unit score: the precision's condition is
+    # ~1e13 from the units alone, scaled to a unit diagonal it is ~1; its
+    # blocks invert as accurately as a well-scaled one's.
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(5e4, 2e4, 400), rng.normal(1, 0.003, 400), rng.normal(size=400)]
+    holed = _with_holes(X, 0.1, seed=1)
+    model = GaussianMixture(1, acceleration=None, random_state=0).fit(holed)
+    assert np.linalg.cond(model.covariances_[0]) > 1e12
+    # The oracle in standard units (scipy refuses the raw covariance as
+    # singular): the density of x is that of x / s over the product of s.
+    s = np.sqrt(np.diag(model.covariances_[0]))
+    for row, density in zip(holed[:40], model.score_samples(holed[:40]), strict=True):
+        seen = ~np.isnan(row)
+        mean = model.means_[0][seen] / s[seen]
+        cov = (model.covariances_[0] / np.outer(s, s))[np.ix_(seen, seen)]
+        standard = multivariate_normal(mean, cov).logpdf(row[seen] / s[seen])
+        assert density == pytest.approx(standard - np.log(s[seen]).sum(), rel=1e-9)
+
+
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # its log-determinant
 def test_a_singular_precision_met_through_missing_values_is_named():
     # P = U U' = [[2, 0], [0, 0]]: the precision of the second coordinate alone is 0.

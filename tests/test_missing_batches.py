@@ -66,8 +66,9 @@ def test_spd_inverse_refuses_what_is_not_positive_definite(route, q, flaw):
     else:
         bad[1, 1] = np.nan
     matrices = np.array([np.eye(q), bad])
-    with np.errstate(invalid="ignore"), pytest.raises(
-        np.linalg.LinAlgError, match="not positive definite"
+    with (
+        np.errstate(invalid="ignore"),
+        pytest.raises(np.linalg.LinAlgError, match="not positive definite"),
     ):
         spd_inverse(matrices, *route)
 

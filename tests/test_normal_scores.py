@@ -46,6 +46,34 @@ def test_scores_are_the_normal_quantiles_of_mid_ranks_and_map_back():
         NormalScores.of(np.array([[1.0, np.nan], [2.0, np.nan]]))
 
 
+def test_weights_count_as_repeated_rows_and_zero_weights_as_no_rows():
+    rng = np.random.default_rng(3)
+    X = rng.lognormal(size=(60, 2))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    weights = rng.integers(0, 4, 60)
+    weighted = NormalScores.of(X, weights)
+    repeated = NormalScores.of(np.repeat(X, weights, axis=0))
+    pairs = zip(weighted.values + weighted.scores, repeated.values + repeated.scores, strict=True)
+    for a, b in pairs:
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # A feature observed only in rows of weight 0 keeps their values.
+    X[weights > 0, 1] = np.nan
+    only_there = X[weights == 0, 1]
+    kept = NormalScores.of(X, weights).values[1]
+    np.testing.assert_array_equal(kept, np.unique(only_there[~np.isnan(only_there)]))
+
+
+def test_imputer_on_normal_scores_ignores_rows_of_weight_zero():
+    rng = np.random.default_rng(4)
+    X = rng.lognormal(size=(400, 3)) + rng.lognormal(size=(400, 1))
+    X[rng.random(X.shape) < 0.15] = np.nan
+    weights = np.r_[np.zeros(200), np.ones(200)]
+    imputer = EMImputer(scale="normal-scores", random_state=0)
+    weighted = imputer.fit(X, sample_weight=weights).transform(X[200:])
+    alone = EMImputer(scale="normal-scores", random_state=0).fit(X[200:]).transform(X[200:])
+    np.testing.assert_allclose(weighted, alone, rtol=1e-9)
+
+
 def test_the_expectation_mapped_back_is_the_mean_of_the_mapped_normal():
     rng = np.random.default_rng(1)
     scores = NormalScores.of(rng.lognormal(size=(500, 1)))
