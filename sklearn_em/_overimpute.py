@@ -14,7 +14,10 @@ hidden, so that a level is judged on cells it never saw (scored on cells it
 saw, the least shrinkage won on every digits mask, where it imputed worse);
 at the best level, one Gaussian fitted to the normal scores of each
 feature's observed values (``_normal_scores``) is judged alike, scored on
-the data's own scale, and taken only if it wins clearly. Then the form (one
+the data's own scale, and taken only if it wins clearly. (Its map is made
+from every observed cell, the hidden ones included: their ranks shape the
+scale, though not the fit; a map of the cells left observed would judge it
+more strictly, not measured yet.) Then the form (one
 Gaussian, or three components sharing a covariance): each is fitted to all
 the data at the chosen shrinkage and scale and re-imputes the hidden cells
 from the rest of their rows; the winner is the imputer's mixture as
