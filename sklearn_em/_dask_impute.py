@@ -16,6 +16,7 @@ from sklearn.utils._set_output import _get_output_config
 from ._dask import check_finite_chunk, dask_array_module, map_rows, sample_rows
 from ._dialect import marks_nan, missing_mask
 from ._filling import completed
+from ._impute_fit import fit_attributes
 from ._sample_weight import weighted_rows
 from ._validation import validate_with_nan
 
@@ -50,7 +51,7 @@ def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
         )
     if not marks_nan(marker):
         sample = np.where(np.isnan(sample), marker, sample)
-    imputer._fit(sample, rng, sample_weights)
+    fit_attributes(imputer, sample, rng, sample_weights)
     # Draws for a later transform of in-memory rows, as a fit in memory makes.
     imputer._draws_random_state = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
     # _fit validated the sample, an array: the names and count are the collection's.

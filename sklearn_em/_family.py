@@ -57,7 +57,7 @@ class Family(Protocol):
         """Statistics (with ``__add__`` and a ``loglik``) of one block of rows.
 
         ``cache`` keeps what depends on the block's data alone between passes
-        (``_missing.LayoutCache``), under ``key``; None keeps nothing.
+        (``_missing_layout.LayoutCache``), under ``key``; None keeps nothing.
         ``weights``, given only when a fit has row weights, holds the block's:
         a weight multiplies its row's responsibilities (so every moment) and
         its log-likelihood, so that an integer weight counts as that many

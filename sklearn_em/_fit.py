@@ -18,7 +18,7 @@ from ._acceleration import run_squarem
 from ._blocks import Backend, row_chunks, single_blas_thread
 from ._dask import is_dask_collection, sample_rows
 from ._init import initial_responsibilities
-from ._missing import LayoutCache
+from ._missing_layout import LayoutCache
 from ._monitor import monitor_for
 from ._search import SEARCH, SEARCH_INIT, searched_start
 

@@ -16,7 +16,8 @@ from ._family import Statistics
 from ._gaussian import EPS, FAMILIES, SingularCovarianceError
 from ._init import starting_parameters
 from ._kernels import choose, eligible
-from ._missing import DEFAULT_TUNING, conditionals
+from ._missing import conditionals
+from ._missing_layout import DEFAULT_TUNING
 from ._pass import as_log_zero_where_overflowed, normalise_log_responsibilities
 from ._prior import log_prior_density, map_parameters, scatter_from_covariances
 from ._spd import singular_to_rounding

@@ -54,11 +54,9 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
         cells_to_hide(~np.isnan(X), np.random.RandomState(rng.randint(MAX_SEED))),
         weights,
     )
-    imputer.mixture_, imputer.imputation_bounds_, imputer.candidate_scores_ = (
-        mixture,
-        bounds,
-        table,
-    )
+    imputer.mixture_ = mixture
+    imputer.imputation_bounds_ = bounds
+    imputer.candidate_scores_ = table
     imputer._scale = scale
     imputer.imputation_scale_ = "original" if scale is None else "normal-scores"
     imputer.n_iter_ = mixture.n_iter_

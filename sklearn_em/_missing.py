@@ -34,20 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csc_array
 
-from ._missing_layout import DEFAULT_TUNING, Layout, LayoutCache, PatternGroup, Tuning
+from ._missing_layout import DEFAULT_TUNING, Layout
 from ._spd import singular_to_rounding, spd_inverse
-
-__all__ = [
-    "DEFAULT_TUNING",
-    "Conditionals",
-    "DiagonalConditionals",
-    "Layout",
-    "LayoutCache",
-    "PatternGroup",
-    "Tuning",
-    "conditionals",
-    "spd_inverse",
-]
 
 LOG_2PI = np.log(2 * np.pi)
 # Batches whose weighted blocks hold at most this many values are summed by

@@ -16,8 +16,7 @@ from ._dialect import missing_mask, warn_of_dropped_features
 from ._filling import bounds_under, completed
 from ._fitted import fitted_state_kept_on_failure
 from ._gaussian import FAMILIES
-from ._impute_fit import MAX_SEED as _MAX_SEED
-from ._impute_fit import fit_attributes
+from ._impute_fit import MAX_SEED, fit_attributes
 from ._overimpute import AUTO_SCALES
 from .mixture import EM_PARAMETER_CONSTRAINTS, validate_with_nan
 
@@ -307,14 +306,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
         with fitted_state_kept_on_failure(self):
             if is_dask_collection(X):
                 return _dask_impute.fit(self, X, rng, sample_weight)
-            modelled, weights = self._fit(X, rng, sample_weight)
+            modelled, weights = fit_attributes(self, X, rng, sample_weight)
             if self.sample_posterior and self.mixture_ is not None:
-                bootstrap_rng = np.random.RandomState(rng.randint(_MAX_SEED))
+                bootstrap_rng = np.random.RandomState(rng.randint(MAX_SEED))
                 self.posterior_mixture_ = bootstrap_mixture(
                     self.mixture_, modelled, bootstrap_rng, weights
                 )
             # One generator for every transform's draws: fresh per call, repeated per script.
-            self._draws_random_state = np.random.RandomState(rng.randint(_MAX_SEED))
+            self._draws_random_state = np.random.RandomState(rng.randint(MAX_SEED))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -351,14 +350,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
             raise ValueError("fit_transform_multiple needs the rows in memory: X.compute().")
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
-            modelled, weights = self._fit(X, rng, sample_weight)
+            modelled, weights = fit_attributes(self, X, rng, sample_weight)
         warn_of_dropped_features(self)
         copies = completed_copies(self, X, modelled, weights, rng, n_imputations)
         return [_wrap_data_with_container("transform", copy, X, self) for copy in copies]
-
-    def _fit(self, X, rng, sample_weight=None):
-        """Fit the attributes; the modelled columns of ``X`` (mixture's scale), weights."""
-        return fit_attributes(self, X, rng, sample_weight)
 
     def transform(self, X):
         """Fill the missing values of ``X``.

@@ -11,7 +11,8 @@ from sklearn_em import GaussianMixture
 from sklearn_em._fit import EM
 from sklearn_em._gaussian import FAMILIES, Mixture, SingularCovarianceError
 from sklearn_em._gaussian_family import GaussianFamily
-from sklearn_em._missing import DiagonalConditionals, Tuning, conditionals
+from sklearn_em._missing import DiagonalConditionals, conditionals
+from sklearn_em._missing_layout import Tuning
 
 from . import reference
 from .helpers import COVARIANCE_TYPES, start_after_one_step, tuned

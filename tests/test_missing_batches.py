@@ -5,8 +5,8 @@ from itertools import pairwise, product
 import numpy as np
 import pytest
 
-from sklearn_em._missing import Layout, Tuning, spd_inverse
-from sklearn_em._missing_layout import _batches
+from sklearn_em._missing_layout import Layout, Tuning, _batches
+from sklearn_em._spd import spd_inverse
 
 # The three ways of inverting the blocks of missing coordinates, forced by
 # (min_stack, max_eliminated_q): eliminations over the whole stack, batched
