@@ -64,9 +64,6 @@ ROWS_PER_COMPONENT = 20
 # score worth trusting (fewer: the first candidate is used without scoring).
 HIDDEN_SHARE = 0.1
 MIN_HIDDEN_CELLS = 30
-# The shrinkage and the scale are ranked by fits of one Gaussian to the data
-# with the cells hidden, not reported: a looser tolerance takes fewer passes.
-SCREENING_SETTINGS = {"tol": 1e-2}
 # Another scale replaces the data's own only if its screen lowers the hidden
 # cells' mean squared error by this many standard errors of the paired
 # differences: on iris (150 rows) a scale that won by less imputed worse,
@@ -79,12 +76,15 @@ SCALE_EVIDENCE = 1.0
 # breast_cancer under MAR, where the missing values lie beyond the observed
 # ones (see benchmarks/README.md).
 BOUND_EVIDENCE = 2.0
-# With several forms to choose among, each is fitted to this many times the
-# imputer's ``tol``: the imputations settle before the likelihood does, and
-# the passes saved were a quarter to a third of the choice's time where it
-# took longest (see benchmarks/README.md). The winner keeps the imputer's
-# ``tol`` for any refit (the bootstrap's draws of its parameters).
-FORM_TOL_FACTOR = 10
+# The fits that make a choice (the screens, and the forms where there are
+# several) stop at this many times the imputer's ``tol`` for each feature:
+# at the default ``tol`` and with SQUAREM's gap rule, when the mean
+# log-likelihood still to gain is below 1/400 nat a feature. The imputations
+# settle long before the likelihood does; four times looser, the error grew
+# on digits and breast_cancer (see benchmarks/README.md, "Ninth session").
+# The winner is kept as fitted, with the imputer's ``tol`` for any refit
+# (the bootstrap's draws of its parameters).
+CHOICE_TOL_PER_FEATURE = 50
 # What ``choose_mixture`` reports of each fit, one row each.
 TABLE_COLUMNS = (
     "n_components",
@@ -216,6 +216,9 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
             overrides["prior"] = shrinkage_prior(data[scale], shrinkage, sample_weight)
         return make_mixture(*form, **overrides)
 
+    def loosened(mixture):
+        return mixture.set_params(tol=CHOICE_TOL_PER_FEATURE * X.shape[1] * mixture.tol)
+
     first = scale_names[0]
     nothing_to_choose = len(forms) == len(shrinkages) == len(names) == len(scale_names) == 1
     if hidden.sum() < MIN_HIDDEN_CELLS or nothing_to_choose:
@@ -230,7 +233,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         rest = np.where(hidden, np.nan, data[scale])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model = make((1, "full"), scale, shrinkage, **SCREENING_SETTINGS, **_started_at(start))
+            model = loosened(make((1, "full"), scale, shrinkage, **_started_at(start)))
             fitted = _fitted_or_none(model, rest, sample_weight)
         scores, bound, squares = (
             _unscored(names) if fitted is None else score(fitted, scales[scale])
@@ -258,7 +261,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
             candidate = make(form, scale, shrinkage, **start)
             tol = candidate.tol
             if len(forms) > 1:
-                candidate.set_params(tol=FORM_TOL_FACTOR * tol)
+                loosened(candidate)
             fitted = candidate.fit(data[scale], sample_weight=sample_weight)
             fits.append(fitted.set_params(tol=tol))
             scores, bound, _ = score(fits[-1], scales[scale])

@@ -12,6 +12,7 @@ from sklearn_em._overimpute import (
     AUTO_CANDIDATES,
     AUTO_SHRINKAGES,
     BOUND_EVIDENCE,
+    CHOICE_TOL_PER_FEATURE,
     HIDDEN_SHARE,
     TABLE_COLUMNS,
     Candidates,
@@ -64,6 +65,8 @@ def test_each_score_is_the_error_of_an_independent_fit(curved):
         "range": (np.nanmin(overimputed, axis=0), np.nanmax(overimputed, axis=0)),
     }
     units = np.nanstd(X, axis=0)
+    # Screens and the forms (more than one) stop at a tol per feature.
+    choice_tol = CHOICE_TOL_PER_FEATURE * X.shape[1] * GaussianMixture().tol
     rows = list(zip(*(table[name] for name in TABLE_COLUMNS[:7]), strict=True))
     assert [row[5] for row in rows] == ["none", "range"] * (len(rows) // 2)
     # The shrinkage is screened with one Gaussian fitted to the rest, then the
@@ -94,8 +97,7 @@ def test_each_score_is_the_error_of_an_independent_fit(curved):
         lower, upper = rest_range[name]
         if (k, kind) == (1, "full"):
             if (on, shrinkage, fitted_to) not in screens:
-                # Screens and the forms (more than one) are fitted at ten times the tol.
-                settings = dict(prior=prior, random_state=0, tol=1e-2)
+                settings = dict(prior=prior, random_state=0, tol=choice_tol)
                 if fitted_to == "all":
                     start = screens[on, shrinkage, "rest"]
                 elif on == "original":
@@ -113,7 +115,7 @@ def test_each_score_is_the_error_of_an_independent_fit(curved):
                 imputed = _mean_mapped_back(gaussian, rest, normal_scores)
         else:
             # The same model through the public API, unbounded: the prior written out.
-            settings = dict(covariance_type=kind, prior=prior, tol=1e-2, random_state=0)
+            settings = dict(covariance_type=kind, prior=prior, tol=choice_tol, random_state=0)
             unbounded = dict(min_value=-np.inf, max_value=np.inf, scale=on)
             imputed = EMImputer(k, **unbounded, **settings).fit(X).transform(overimputed)
         filled = np.clip(imputed, lower, upper)
