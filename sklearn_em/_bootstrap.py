@@ -46,7 +46,7 @@ def bootstrap_mixture(mixture, X, random_state, sample_weight=None):
         warm_start=False,
         random_state=random_state,
     )
-    return refit.fit(X[rows])
+    return refit._fit_unlabelled(X[rows])
 
 
 def _resample_observing_every_feature(observed, random_state, sample_weight=None):

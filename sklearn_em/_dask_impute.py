@@ -70,11 +70,10 @@ def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
     if imputer._scale is not None:  # the mixture was chosen on the sample's normal scores
         rows = rows.map_blocks(imputer._scale.forward, dtype=rows.dtype)
     try:
-        mixture.fit(rows, sample_weight=weights)
+        # Unlabelled: lazy labels would carry the data's graph into every transform.
+        mixture._fit_unlabelled(rows, weights)
     finally:
         mixture.set_params(warm_start=False)
-    # Its lazy labels would carry the data's graph into every transform.
-    del mixture.labels_
     imputer.n_iter_ = mixture.n_iter_
     return imputer
 

@@ -223,7 +223,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
     nothing_to_choose = len(forms) == len(shrinkages) == len(names) == len(scale_names) == 1
     if hidden.sum() < MIN_HIDDEN_CELLS or nothing_to_choose:
         _record(table, forms[0], first, shrinkages[0], "all", names[0], np.nan, 0.0)
-        fitted = make(forms[0], first, shrinkages[0]).fit(data[first], sample_weight=sample_weight)
+        fitted = make(forms[0], first, shrinkages[0])._fit_unlabelled(data[first], sample_weight)
         return fitted, names[0], scales[first], table
     score = _scorer(X, hidden, [bounds[name] for name in names], sample_weight)
     screens = {}  # (scale, shrinkage): the screen (None if it collapsed), its score, squares
@@ -262,7 +262,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
             tol = candidate.tol
             if len(forms) > 1:
                 loosened(candidate)
-            fitted = candidate.fit(data[scale], sample_weight=sample_weight)
+            fitted = candidate._fit_unlabelled(data[scale], sample_weight)
             fits.append(fitted.set_params(tol=tol))
             scores, bound, _ = score(fits[-1], scales[scale])
         except SingularCovarianceError as error:
@@ -356,7 +356,7 @@ def _unscored(names):
 
 def _fitted_or_none(mixture, X, sample_weight):
     try:
-        return mixture.fit(X, sample_weight=sample_weight)
+        return mixture._fit_unlabelled(X, sample_weight)
     except SingularCovarianceError:
         return None
 

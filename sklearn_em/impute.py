@@ -162,7 +162,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The mixture fitted by EM to the non-empty features (the maximum
         likelihood estimate, or the MAP one under ``prior`` or the shrinkage
         'auto' chose), on the scale ``imputation_scale_``, or None when
-        every feature is empty. The expectations are taken under it.
+        every feature is empty. The expectations are taken under it. It
+        labels no rows (no ``labels_``: its fit skips that pass).
 
     posterior_mixture_ : GaussianMixture or None
         With ``sample_posterior``, one draw of the parameters: the mixture

@@ -303,7 +303,15 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         with fitted_state_kept_on_failure(self):
             return self._fit(X, sample_weight)
 
-    def _fit(self, X, sample_weight=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit_unlabelled(self, X, sample_weight=None):
+        """``fit`` without its last pass, the one that labels the rows: for the
+        imputer's mixtures, which never label (they have no ``labels_``)."""
+        with fitted_state_kept_on_failure(self):
+            self._fit(X, sample_weight, label=False)
+        return self
+
+    def _fit(self, X, sample_weight=None, label=True):
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start_matches(X)
@@ -323,13 +331,16 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
 
         self._set_mixture(result.params, X.dtype)
         # Labels from the stored parameters, so that predict(X) gives the same.
-        labels = em.labels(X, self._mixture())
+        labels = em.labels(X, self._mixture()) if label else None
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bounds_ = result.lower_bounds
         self.lower_bound_ = result.lower_bound
         self._convergence_trace = result.trace
-        self.labels_ = labels
+        if label:
+            self.labels_ = labels
+        else:
+            vars(self).pop("labels_", None)  # a warm start's would describe another fit
         self._sampling_random_state = None
         return labels
 

@@ -14,7 +14,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_em import EMImputer
+from sklearn_em import EMImputer, GaussianMixture
 
 from . import reference
 from .conftest import COVARIANCE_TYPES
@@ -376,3 +376,16 @@ def test_posterior_draws_are_fresh_per_call_and_repeat_per_fit():
     first, second = imputer.fit(X).transform(X), imputer.transform(X)
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(imputer.fit(X).transform(X), first)
+
+
+def test_the_imputers_fits_skip_only_the_labelling_pass(iris_holed):
+    _, X = iris_holed
+    assert not hasattr(EMImputer(random_state=0).fit(X).mixture_, "labels_")
+    labelled = GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
+    unlabelled = GaussianMixture(3, covariance_type="tied", random_state=0)._fit_unlabelled(X)
+    for name in ("weights_", "means_", "covariances_", "lower_bound_", "n_iter_"):
+        np.testing.assert_array_equal(getattr(unlabelled, name), getattr(labelled, name))
+    assert not hasattr(unlabelled, "labels_")
+    # A warm start's labels described the fit before: they go.
+    labelled.set_params(warm_start=True, max_iter=2)._fit_unlabelled(X)
+    assert not hasattr(labelled, "labels_")
