@@ -11,7 +11,9 @@ Both estimators start from the same parameters (``weights_init``,
 so that no k-means runs). The time of one iteration is
 ``(t(max_iter=1 + m) - t(max_iter=1)) / m``, the median over the repeats, so
 input validation and the final E-step cancel out. Each repeat times the peer
-and then us; a speed-up is the median of the per-repeat ratios.
+and then us; a speed-up is the median of the per-repeat ratios. Every timed
+fit waits ``steps.SETTLE_SECONDS`` first, so that OpenBLAS's worker threads
+from the fit before have gone to sleep.
 """
 
 import argparse
@@ -30,7 +32,7 @@ from sklearn_em import GaussianMixture
 from sklearn_em._design import DESIGNS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from steps import make_data, sklearn_at_start  # noqa: E402
+from steps import SETTLE_SECONDS, make_data, sklearn_at_start  # noqa: E402
 
 
 def starting_point(X, k, covariance_type):
@@ -55,6 +57,7 @@ def seconds_per_iteration(cls, X, k, covariance_type, start, iterations, **kwarg
             **start,
             **kwargs,
         )
+        time.sleep(SETTLE_SECONDS)  # for OpenBLAS's spinning threads to sleep
         began = time.perf_counter()
         model.fit(X)
         return time.perf_counter() - began
@@ -176,6 +179,7 @@ def main():
 
 def whole_fit(cls, X, k, start):
     model = cls(k, tol=1e-3, max_iter=1000, init_params="random_from_data", **start)
+    time.sleep(SETTLE_SECONDS)
     began = time.perf_counter()
     model.fit(X)
     return model, time.perf_counter() - began

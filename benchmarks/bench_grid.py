@@ -12,7 +12,9 @@ rows drawn as means) and times one iteration of each: scikit-learn's
 two are timed in turn (``--repeats`` times, each timing looping a step for
 at least 30 ms); a cell's speed-up is the median of the per-repeat ratios.
 On ``--threads t`` scikit-learn's BLAS may use t threads and we use
-``n_jobs=t`` (our blocks on t threads, BLAS on one each).
+``n_jobs=t`` (our blocks on t threads, BLAS on one each); on more than one
+thread each timing waits ``steps.SETTLE_SECONDS`` first, for OpenBLAS's
+spinning worker threads to sleep.
 """
 
 import argparse
@@ -24,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 from steps import (  # noqa: E402
+    SETTLE_SECONDS,
     interleaved,
     make_data,
     our_step,
@@ -47,9 +50,10 @@ def run(threads, ns, ds, ks, covariance_types, repeats):
                     start = sklearn_at_start(X, k, covariance_type)
                     em, params = ours_at(start, X, n_jobs=threads)
                     kernel = em.prepare(X, params).kernel
+                    settle = SETTLE_SECONDS if threads > 1 else 0.0
                     with threadpool_limits(limits=threads, user_api="blas"):
                         (theirs, ours), (_, ratio) = interleaved(
-                            [sklearn_step(start, X), our_step(em, params, X)], repeats
+                            [sklearn_step(start, X), our_step(em, params, X)], repeats, settle=settle
                         )
                     rows.append((n, d, k, covariance_type, kernel, theirs, ours, ratio))
                     print(

@@ -83,12 +83,23 @@ def seconds(step, repeats=1):
     return (time.perf_counter() - began) / repeats
 
 
-def interleaved(steps, repeats, warmup=1, at_least=0.03):
+# Seconds to wait before each timing on more than one thread. OpenBLAS's
+# worker threads spin for a while after a threaded call before they sleep
+# (its THREAD_TIMEOUT): timed right after scikit-learn's two-thread step, our
+# step shared a core with a spinning thread (benchmarks/README.md, "Ninth
+# session"). Waiting lets each library start on idle cores, as in a fit of
+# its own.
+SETTLE_SECONDS = 1.0
+
+
+def interleaved(steps, repeats, warmup=1, at_least=0.03, settle=0.0):
     """Median seconds of each step, timed in turn ``repeats`` times after a warm-up,
     and the median of each step's ratio to the first's.
 
     Each timing runs a step often enough to last ``at_least`` seconds (as
-    measured in the warm-up), so that short steps are not one scheduler tick.
+    measured in the warm-up), so that short steps are not one scheduler tick;
+    it waits ``settle`` seconds first (``SETTLE_SECONDS`` on more than one
+    thread).
     """
     loops = []
     for step in steps:
@@ -98,6 +109,7 @@ def interleaved(steps, repeats, warmup=1, at_least=0.03):
     times = [[] for _ in steps]
     for _ in range(repeats):
         for timings, step, count in zip(times, steps, loops, strict=True):
+            time.sleep(settle)
             timings.append(seconds(step, count))
     medians = [statistics.median(t) for t in times]
     ratios = [statistics.median(a / b for a, b in zip(times[0], t, strict=True)) for t in times]
