@@ -51,10 +51,9 @@ def run(threads, ns, ds, ks, covariance_types, repeats):
                     em, params = ours_at(start, X, n_jobs=threads)
                     kernel = em.prepare(X, params).kernel
                     settle = SETTLE_SECONDS if threads > 1 else 0.0
+                    steps = [sklearn_step(start, X), our_step(em, params, X)]
                     with threadpool_limits(limits=threads, user_api="blas"):
-                        (theirs, ours), (_, ratio) = interleaved(
-                            [sklearn_step(start, X), our_step(em, params, X)], repeats, settle=settle
-                        )
+                        (theirs, ours), (_, ratio) = interleaved(steps, repeats, settle=settle)
                     rows.append((n, d, k, covariance_type, kernel, theirs, ours, ratio))
                     print(
                         f"{threads:2} {n:7} {d:3} {k:3} {covariance_type:10}{kernel:8}"
