@@ -2,6 +2,7 @@
 
     python benchmarks/bench_impute.py [--seeds 3] [--datasets iris,wine,...] [--trees]
     python benchmarks/bench_impute.py --coverage [--seeds 4] [--datasets ...]
+    python benchmarks/bench_impute.py --choice-tol 20,50,100,fixed10 [--seeds 3] [--datasets ...]
 
 Each bundled dataset is standardised (digits without its constant pixels:
 61 features), then entries are hidden by a mask: MCAR at 10%, 30% and 50%,
@@ -25,6 +26,13 @@ are the mean and root mean square of EMImputer's ``(Qbar - Q) / sqrt(B)``
 over the cell's intervals: an interval covers where it is at most
 ``t_4(0.975) sqrt(1.2)`` = 3.04 in size, so a large mean is bias, not a
 too narrow spread.
+
+Choice-tolerance mode: the default EMImputer with its choice's fits
+stopped at each given ``_overimpute.CHOICE_TOL_PER_FEATURE`` (``fixedF``:
+at ``F * tol`` whatever the number of features, the rule before the ninth
+session), one after the other on each mask, beside the peers; per cell and
+setting the RMSE over the best peer's and the time over
+IterativeImputer(max_iter=10)'s, then their geometric means.
 """
 
 import argparse
@@ -48,7 +56,7 @@ from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklearn_em import EMImputer
+from sklearn_em import EMImputer, _overimpute
 
 
 def _digits():
@@ -203,18 +211,73 @@ def run_coverage(datasets, seeds):
         )
 
 
+def choice_factor(setting, n_features):
+    """``CHOICE_TOL_PER_FEATURE`` for a ``--choice-tol`` item: a number, or
+    ``fixedF`` for a tol of ``F`` times the imputer's at any width."""
+    if setting.startswith("fixed"):
+        return float(setting[len("fixed") :]) / n_features
+    return float(setting)
+
+
+def run_choice_tolerances(datasets, seeds, settings):
+    print("RMSE / best peer's (mean of the masks' RMSE) and time / Iterative10's (medians)\n")
+    print("| dataset | mask | " + " | ".join(f"{s} RMSE | {s} time" for s in settings) + " |")
+    print("|" + "---|" * (2 + 2 * len(settings)))
+    kept = _overimpute.CHOICE_TOL_PER_FEATURE
+    ratios = {setting: ([], []) for setting in settings}
+    try:
+        for dataset in datasets:
+            X = StandardScaler().fit_transform(DATASETS[dataset]())
+            for mask_fn in MASKS:
+                errors, times = {}, {}
+                for seed in range(seeds):
+                    mask, holed = masked(X, mask_fn, seed)
+                    runs = [(s, EMImputer(random_state=seed)) for s in settings]
+                    for name, imputer in [*runs, *peers(seed, dataset != "digits").items()]:
+                        if name in settings:
+                            factor = choice_factor(name, X.shape[1])
+                            _overimpute.CHOICE_TOL_PER_FEATURE = factor
+                        filled, seconds = timed(imputer, holed)
+                        error = np.sqrt(np.mean((filled[mask] - X[mask]) ** 2))
+                        errors.setdefault(name, []).append(error)
+                        times.setdefault(name, []).append(seconds)
+                best = min(np.mean(errors[n]) for n in errors if n not in settings)
+                cells = []
+                for setting in settings:
+                    rmse = np.mean(errors[setting]) / best
+                    took = statistics.median(times[setting]) / statistics.median(
+                        times["Iterative10"]
+                    )
+                    ratios[setting][0].append(rmse)
+                    ratios[setting][1].append(took)
+                    cells.append(f"{rmse:.3f} | {took:.2f}")
+                row = f"| {dataset} | {mask_fn.__name__} | " + " | ".join(cells) + " |"
+                print(row, flush=True)
+    finally:
+        _overimpute.CHOICE_TOL_PER_FEATURE = kept
+    for setting, (rmse, took) in ratios.items():
+        print(
+            f"\n{setting}: RMSE / best peer's geometric mean {gmean(rmse):.3f}, max "
+            f"{max(rmse):.3f}; time / Iterative10's geometric mean {gmean(took):.2f}, "
+            f"longer in {sum(t > 1 for t in took)} of {len(took)}"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--trees", action="store_true")
     parser.add_argument("--coverage", action="store_true")
+    parser.add_argument("--choice-tol", help="comma-separated CHOICE_TOL_PER_FEATURE values")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     datasets = args.datasets.split(",")
     with threadpool_limits(1):
         if args.coverage:
             run_coverage(datasets, args.seeds)
+        elif args.choice_tol:
+            run_choice_tolerances(datasets, args.seeds, args.choice_tol.split(","))
         else:
             run_errors(datasets, args.seeds, args.trees)
 

@@ -83,12 +83,13 @@ def seconds(step, repeats=1):
     return (time.perf_counter() - began) / repeats
 
 
-# Seconds to wait before each timing on more than one thread. OpenBLAS's
-# worker threads spin for a while after a threaded call before they sleep
-# (its THREAD_TIMEOUT): timed right after scikit-learn's two-thread step, our
-# step shared a core with a spinning thread (benchmarks/README.md, "Ninth
-# session"). Waiting lets each library start on idle cores, as in a fit of
-# its own.
+# Seconds to wait before a timing where BLAS may run more than one thread
+# (bench_grid on two threads; every fit of bench_fit, which runs on all
+# cores). OpenBLAS's worker threads spin for a while after a threaded call
+# before they sleep (its THREAD_TIMEOUT): timed right after scikit-learn's
+# two-thread step, our step shared a core with a spinning thread
+# (benchmarks/README.md, "Ninth session"). Waiting lets each library start
+# on idle cores, as in a fit of its own.
 SETTLE_SECONDS = 1.0
 
 

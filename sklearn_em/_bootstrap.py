@@ -14,7 +14,7 @@ from sklearn.base import clone
 MAX_RESAMPLES = 100
 
 
-def bootstrap_mixture(mixture, X, random_state, sample_weight=None):
+def bootstrap_mixture(mixture, X, random_state, tol, sample_weight=None):
     """``mixture`` refitted by EM to a bootstrap resample of the rows of ``X``.
 
     EM starts from the fitted ``mixture``: a resample's optimum lies near the
@@ -29,6 +29,9 @@ def bootstrap_mixture(mixture, X, random_state, sample_weight=None):
         The rows it was fitted to, NaN where missing.
     random_state : RandomState
         Draws the resample.
+    tol : float
+        The refit's convergence threshold: the imputer's (a chosen
+        ``mixture`` stopped at a looser one).
     sample_weight : ndarray of shape (n_samples,) or None
         Row weights of the fit: rows are drawn in proportion to them.
 
@@ -45,6 +48,7 @@ def bootstrap_mixture(mixture, X, random_state, sample_weight=None):
         n_init=1,
         warm_start=False,
         random_state=random_state,
+        tol=tol,
     )
     return refit._fit_unlabelled(X[rows])
 
@@ -79,6 +83,6 @@ def completed_copies(imputer, X, modelled, weights, rng, n_imputations):
         bootstrap_rng, draw_rng = map(np.random.RandomState, seeds)
         mixture = imputer.mixture_
         if mixture is not None:
-            mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, weights)
+            mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, imputer.tol, weights)
         copies.append(imputer._transform(X, mixture, draw_rng))
     return copies

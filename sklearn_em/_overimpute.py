@@ -37,6 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._filling import fill_missing
 from ._gaussian import SingularCovarianceError
+from ._monitor import GAP_SAFETY
 from ._normal_scores import NormalScores
 from ._prior import ConjugatePrior
 
@@ -79,11 +80,12 @@ BOUND_EVIDENCE = 2.0
 # The fits that make a choice (the screens, and the forms where there are
 # several) stop at this many times the imputer's ``tol`` for each feature:
 # at the default ``tol`` and with SQUAREM's gap rule, when the mean
-# log-likelihood still to gain is below 1/400 nat a feature. The imputations
-# settle long before the likelihood does; four times looser, the error grew
-# on digits and breast_cancer (see benchmarks/README.md, "Ninth session").
-# The winner is kept as fitted, with the imputer's ``tol`` for any refit
-# (the bootstrap's draws of its parameters).
+# log-likelihood still to gain is below 1/400 nat a feature. (Plain EM's
+# rule compares one step's gain with ``tol``, so without SQUAREM the factor
+# is ``GAP_SAFETY`` times this.) The imputations settle long before the
+# likelihood does; four times looser, the error grew on digits and
+# breast_cancer (see benchmarks/README.md, "Ninth session"). The winner is
+# kept as fitted, at that ``tol``; refits use the imputer's.
 CHOICE_TOL_PER_FEATURE = 50
 # What ``choose_mixture`` reports of each fit, one row each.
 TABLE_COLUMNS = (
@@ -190,7 +192,8 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
     Returns
     -------
     mixture : GaussianMixture
-        The chosen model, fitted to ``X`` on its scale.
+        The chosen model, fitted to ``X`` on its scale, at the ``tol`` it
+        stopped at (looser than the imputer's where there was a choice).
     bound : str
         The chosen key of ``bounds``.
     scale : NormalScores or None
@@ -217,7 +220,10 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         return make_mixture(*form, **overrides)
 
     def loosened(mixture):
-        return mixture.set_params(tol=CHOICE_TOL_PER_FEATURE * X.shape[1] * mixture.tol)
+        factor = CHOICE_TOL_PER_FEATURE * X.shape[1]
+        if mixture.acceleration is None:  # plain EM stops on one step's gain
+            factor *= GAP_SAFETY
+        return mixture.set_params(tol=factor * mixture.tol)
 
     first = scale_names[0]
     nothing_to_choose = len(forms) == len(shrinkages) == len(names) == len(scale_names) == 1
@@ -259,11 +265,9 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         start = _started_at(screened) if form == (1, "full") else {}
         try:
             candidate = make(form, scale, shrinkage, **start)
-            tol = candidate.tol
             if len(forms) > 1:
                 loosened(candidate)
-            fitted = candidate._fit_unlabelled(data[scale], sample_weight)
-            fits.append(fitted.set_params(tol=tol))
+            fits.append(candidate._fit_unlabelled(data[scale], sample_weight))
             scores, bound, _ = score(fits[-1], scales[scale])
         except SingularCovarianceError as error:
             # A component collapsed: this candidate loses.

@@ -66,7 +66,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
         and 'tied' by overimputation, as ``n_components='auto'`` does.
 
     tol : float, default=1e-3
-        The convergence threshold of EM, on the mean log-likelihood.
+        The convergence threshold of EM, on the mean log-likelihood: of a
+        fit with nothing to choose, of multiple imputation's refits and of
+        the pass over every row of Dask input. The fits that choose a model
+        stop earlier, at ``50 * n_features * tol`` (see the user guide), and
+        the chosen one is kept as fitted (``mixture_.tol``).
 
     reg_covar : float, default=1e-6
         Added to the diagonal of every covariance in every M-step.
@@ -162,15 +166,17 @@ class EMImputer(TransformerMixin, BaseEstimator):
         The mixture fitted by EM to the non-empty features (the maximum
         likelihood estimate, or the MAP one under ``prior`` or the shrinkage
         'auto' chose), on the scale ``imputation_scale_``, or None when
-        every feature is empty. The expectations are taken under it. It
-        labels no rows (no ``labels_``: its fit skips that pass).
+        every feature is empty. The expectations are taken under it. Its
+        ``tol`` is the one it stopped at, and it labels no rows (no
+        ``labels_``: its fit skips that pass).
 
     posterior_mixture_ : GaussianMixture or None
         With ``sample_posterior``, one draw of the parameters: the mixture
         refitted to a bootstrap resample of the rows (seeded by
         ``random_state``), under which ``transform`` draws. None otherwise,
         and then draws (if ``sample_posterior`` is set after ``fit``) are
-        taken under ``mixture_``, with the parameters held fixed.
+        taken under ``mixture_``, with the parameters held fixed. It has no
+        ``labels_`` either.
 
     n_iter_ : int
         The number of EM passes of the mixture's fit.
@@ -311,7 +317,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             if self.sample_posterior and self.mixture_ is not None:
                 bootstrap_rng = np.random.RandomState(rng.randint(MAX_SEED))
                 self.posterior_mixture_ = bootstrap_mixture(
-                    self.mixture_, modelled, bootstrap_rng, weights
+                    self.mixture_, modelled, bootstrap_rng, self.tol, weights
                 )
             # One generator for every transform's draws: fresh per call, repeated per script.
             self._draws_random_state = np.random.RandomState(rng.randint(MAX_SEED))

@@ -305,8 +305,10 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit_unlabelled(self, X, sample_weight=None):
-        """``fit`` without its last pass, the one that labels the rows: for the
-        imputer's mixtures, which never label (they have no ``labels_``)."""
+        """``fit`` without the E-step that sets ``labels_`` (none is set).
+
+        For the imputer's mixtures, which never label rows: one pass fewer.
+        """
         with fitted_state_kept_on_failure(self):
             self._fit(X, sample_weight, label=False)
         return self

@@ -7,6 +7,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_em import EMImputer
+from sklearn_em._monitor import GAP_SAFETY
 from sklearn_em._normal_scores import NormalScores
 from sklearn_em._overimpute import (
     AUTO_CANDIDATES,
@@ -125,7 +126,7 @@ def test_each_score_is_the_error_of_an_independent_fit(curved):
     assert (mixture.n_components, mixture.covariance_type, bound) == (*best[:2], best[5])
     assert (scale is None) == (chosen_scale == "original")
     assert mixture.converged_
-    assert mixture.tol == 1e-3  # the imputer's, for a refit
+    assert mixture.tol == choice_tol  # the tol it stopped at
 
 
 def _holed_lognormal(n_samples=300, fraction=0.2, seed=0):
@@ -390,3 +391,19 @@ def test_auto_bounds_keep_rare_pixels_in_range_and_leave_gaussian_data_alone():
     gaussian = rng.multivariate_normal(np.zeros(4), 0.5 + 0.5 * np.eye(4), size=500)
     gaussian[rng.random(gaussian.shape) < 0.2] = np.nan
     assert EMImputer(random_state=0).fit(gaussian).imputation_bounds_ == "none"
+
+
+@pytest.mark.parametrize("acceleration", ["squarem", None])
+def test_the_choice_stops_early_and_refits_use_the_imputers_tol(acceleration):
+    _, X = _holed_iris()
+    settings = dict(acceleration=acceleration, sample_posterior=True, random_state=0)
+    # Plain EM stops on one step's gain, not on the gain still to come.
+    per_feature = CHOICE_TOL_PER_FEATURE * (1.0 if acceleration else GAP_SAFETY)
+    chosen = EMImputer(**settings).fit(X)
+    assert chosen.mixture_.tol == pytest.approx(per_feature * X.shape[1] * chosen.tol)
+    assert chosen.mixture_.converged_
+    assert chosen.posterior_mixture_.tol == chosen.tol
+    partly_fixed = EMImputer(2, **settings).fit(X)  # 'full' or 'tied': a choice
+    assert partly_fixed.mixture_.tol == pytest.approx(per_feature * X.shape[1] * chosen.tol)
+    fixed = EMImputer(2, covariance_type="tied", scale="original", **settings).fit(X)
+    assert fixed.mixture_.tol == fixed.tol
