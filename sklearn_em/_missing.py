@@ -259,9 +259,12 @@ class DiagonalConditionals:
         missing_weight = resp.T @ self.missing
         # Each component's observed offsets from its own centre, not the
         # expanded square: the pass is exact at any offset.
-        offsets = np.where(self.missing, 0.0, self.filled - centres[:, None, :])
-        s1 = np.einsum("nk,knd->kd", resp, offsets) + missing_weight * mu
-        squares = np.einsum("nk,knd->kd", resp, offsets**2)
+        offsets = self.filled - centres[:, None, :]
+        offsets[:, self.missing] = 0.0
+        weights = resp.T[:, None, :]  # (k, 1, n): one product per component
+        s1 = (weights @ offsets)[:, 0] + missing_weight * mu
+        np.square(offsets, out=offsets)
+        squares = (weights @ offsets)[:, 0]
         squares += missing_weight * (mu**2 + variances)
         k, d = mu.shape
         second = np.zeros((k, d, d))
@@ -280,8 +283,10 @@ def _diagonal_conditionals(Xc, means, precisions, log_weights):
     filled = np.where(missing, 0.0, Xc)
     p = np.diagonal(precisions, axis1=1, axis2=2)
     # Differences from each mean, not the expanded square: exact at any offset.
-    Y = np.where(missing, 0.0, Xc - means[:, None, :])
-    quad = (Y * Y @ p[:, :, None])[..., 0].T
+    Y = filled - means[:, None, :]
+    Y[:, missing] = 0.0
+    np.square(Y, out=Y)
+    quad = (Y @ p[:, :, None])[..., 0].T
     log_norm = observed @ (np.log(p) - LOG_2PI).T
     log_prob = 0.5 * (log_norm - quad) + log_weights
     return DiagonalConditionals(log_prob, filled, missing, means, 1 / p)
