@@ -120,11 +120,18 @@ def timed(imputer, holed):
     return filled, time.perf_counter() - began
 
 
-def error_cell(X, mask_fn, seeds, trees):
+def the_default(seed):
+    """``error_cell``'s ``ours`` by default: ``EMImputer()``."""
+    return {"EMImputer": EMImputer(random_state=seed)}
+
+
+def error_cell(X, mask_fn, seeds, trees, ours=the_default):
+    """Each imputer's RMSE over the hidden cells (mean over the masks) and time
+    (median): ``ours(seed)``'s, by name, then the peers', on each mask in turn."""
     errors, times = {}, {}
     for seed in range(seeds):
         mask, holed = masked(X, mask_fn, seed)
-        imputers = {"EMImputer": EMImputer(random_state=seed), **peers(seed, trees)}
+        imputers = {**ours(seed), **peers(seed, trees)}
         for name, imputer in imputers.items():
             filled, seconds = timed(imputer, holed)
             errors.setdefault(name, []).append(np.sqrt(np.mean((filled[mask] - X[mask]) ** 2)))
@@ -219,42 +226,46 @@ def choice_factor(setting, n_features):
     return float(setting)
 
 
+class ChoiceTolerance:
+    """The default EMImputer with its choice's fits at another
+    ``CHOICE_TOL_PER_FEATURE`` (set for its fit only)."""
+
+    def __init__(self, factor, seed):
+        self.factor, self.seed = factor, seed
+
+    def fit_transform(self, X):
+        kept = _overimpute.CHOICE_TOL_PER_FEATURE
+        _overimpute.CHOICE_TOL_PER_FEATURE = self.factor
+        try:
+            return EMImputer(random_state=self.seed).fit_transform(X)
+        finally:
+            _overimpute.CHOICE_TOL_PER_FEATURE = kept
+
+
+def choice_runs(factors):
+    """``error_cell``'s ``ours``: a ``ChoiceTolerance`` per setting name."""
+    return lambda seed: {name: ChoiceTolerance(f, seed) for name, f in factors.items()}
+
+
 def run_choice_tolerances(datasets, seeds, settings):
     print("RMSE / best peer's (mean of the masks' RMSE) and time / Iterative10's (medians)\n")
     print("| dataset | mask | " + " | ".join(f"{s} RMSE | {s} time" for s in settings) + " |")
     print("|" + "---|" * (2 + 2 * len(settings)))
-    kept = _overimpute.CHOICE_TOL_PER_FEATURE
     ratios = {setting: ([], []) for setting in settings}
-    try:
-        for dataset in datasets:
-            X = StandardScaler().fit_transform(DATASETS[dataset]())
-            for mask_fn in MASKS:
-                errors, times = {}, {}
-                for seed in range(seeds):
-                    mask, holed = masked(X, mask_fn, seed)
-                    runs = [(s, EMImputer(random_state=seed)) for s in settings]
-                    for name, imputer in [*runs, *peers(seed, dataset != "digits").items()]:
-                        if name in settings:
-                            factor = choice_factor(name, X.shape[1])
-                            _overimpute.CHOICE_TOL_PER_FEATURE = factor
-                        filled, seconds = timed(imputer, holed)
-                        error = np.sqrt(np.mean((filled[mask] - X[mask]) ** 2))
-                        errors.setdefault(name, []).append(error)
-                        times.setdefault(name, []).append(seconds)
-                best = min(np.mean(errors[n]) for n in errors if n not in settings)
-                cells = []
-                for setting in settings:
-                    rmse = np.mean(errors[setting]) / best
-                    took = statistics.median(times[setting]) / statistics.median(
-                        times["Iterative10"]
-                    )
-                    ratios[setting][0].append(rmse)
-                    ratios[setting][1].append(took)
-                    cells.append(f"{rmse:.3f} | {took:.2f}")
-                row = f"| {dataset} | {mask_fn.__name__} | " + " | ".join(cells) + " |"
-                print(row, flush=True)
-    finally:
-        _overimpute.CHOICE_TOL_PER_FEATURE = kept
+    for dataset in datasets:
+        X = StandardScaler().fit_transform(DATASETS[dataset]())
+        ours = choice_runs({s: choice_factor(s, X.shape[1]) for s in settings})
+        for mask_fn in MASKS:
+            errors, times = error_cell(X, mask_fn, seeds, dataset != "digits", ours)
+            best = min(errors[n] for n in errors if n not in settings)
+            cells = []
+            for setting in settings:
+                rmse = errors[setting] / best
+                took = times[setting] / times["Iterative10"]
+                ratios[setting][0].append(rmse)
+                ratios[setting][1].append(took)
+                cells.append(f"{rmse:.3f} | {took:.2f}")
+            print(f"| {dataset} | {mask_fn.__name__} | " + " | ".join(cells) + " |", flush=True)
     for setting, (rmse, took) in ratios.items():
         print(
             f"\n{setting}: RMSE / best peer's geometric mean {gmean(rmse):.3f}, max "
