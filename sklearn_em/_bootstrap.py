@@ -1,88 +1,92 @@
-"""A draw of a fitted mixture's parameters: EM refitted to a bootstrap resample of the rows.
+"""A draw of the imputation model: the imputer's whole fit redone under Bayesian bootstrap weights.
 
-This is how Amelia II makes multiple imputation proper (Honaker, King &
-Blackwell, 2011): the spread of the bootstrap fits stands in for the
-posterior of the parameters, so that imputations drawn under them carry the
-uncertainty of the parameters as well as that of the missing values given
-the parameters.
+Multiple imputation is proper when each imputation's model is a draw from
+what the data say of the model, so that the imputations' spread carries the
+model's uncertainty as well as that of the missing values given the model.
+Amelia II draws the parameters by EM on a bootstrap resample of the rows
+(Honaker, King & Blackwell, 2011). The imputer also chooses its model from
+the data (the form, the shrinkage, the scale: ``_overimpute``), and where
+the missing values lie beyond the observed ones the models it chooses among
+extrapolate differently: a draw that keeps the choice fixed leaves that
+uncertainty out, and its intervals under MAR covered too seldom (see
+benchmarks/README.md). So each draw redoes the whole fit, choice included.
+
+The rows are reweighted, not resampled: Rubin's (1981) Bayesian bootstrap,
+weights ``Gamma(w_i)`` for a row of weight ``w_i`` (for integer weights,
+a ``Dirichlet(1, ..., 1)`` draw over the rows those weights count). A
+resample repeats rows, and the choice then re-imputes hidden cells whose
+copies it saw: it covered less than the reweighting (see
+benchmarks/README.md, "Tenth session").
 """
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils.validation import _num_samples
 
-# Resamples tried before giving up on one that observes every feature.
-MAX_RESAMPLES = 100
+MAX_SEED = np.iinfo(np.int32).max
 
 
-def bootstrap_mixture(mixture, X, random_state, tol, sample_weight=None):
-    """``mixture`` refitted by EM to a bootstrap resample of the rows of ``X``.
-
-    EM starts from the fitted ``mixture``: a resample's optimum lies near the
-    full sample's, so the refit takes few passes, and it stays in the same
-    mode (no label switching between imputations).
+def bayesian_bootstrap_weights(n_samples, random_state, sample_weight=None):
+    """Row weights for one draw: ``Gamma(w_i, 1)``, scaled to the total of ``w``.
 
     Parameters
     ----------
-    mixture : GaussianMixture
-        A mixture fitted to ``X``.
-    X : ndarray of shape (n_samples, n_features)
-        The rows it was fitted to, NaN where missing.
+    n_samples : int
+        The number of rows.
     random_state : RandomState
-        Draws the resample.
-    tol : float
-        The refit's convergence threshold: the imputer's (a chosen
-        ``mixture`` stopped at a looser one).
+        Draws the weights.
     sample_weight : ndarray of shape (n_samples,) or None
-        Row weights of the fit: rows are drawn in proportion to them.
+        The rows' own weights (None: one each). A row of weight zero keeps
+        weight zero: it is never seen, as in the fit.
 
     Returns
     -------
-    GaussianMixture
-        A new mixture with ``mixture``'s settings, fitted to the resample.
+    ndarray of shape (n_samples,)
+        Positive where ``sample_weight`` is, and summing to its total.
     """
-    rows = _resample_observing_every_feature(~np.isnan(X), random_state, sample_weight)
-    refit = clone(mixture).set_params(
-        weights_init=mixture.weights_,
-        means_init=mixture.means_,
-        precisions_init=mixture.precisions_,
-        n_init=1,
-        warm_start=False,
-        random_state=random_state,
-        tol=tol,
-    )
-    return refit._fit_unlabelled(X[rows])
+    shapes = np.ones(n_samples) if sample_weight is None else sample_weight
+    draws = random_state.gamma(shapes)
+    return draws * (shapes.sum() / draws.sum())
 
 
-def _resample_observing_every_feature(observed, random_state, sample_weight=None):
-    n_samples = observed.shape[0]
-    p = None if sample_weight is None else sample_weight / sample_weight.sum()
-    for _ in range(MAX_RESAMPLES):
-        if p is None:
-            rows = random_state.randint(n_samples, size=n_samples)
-        else:
-            rows = random_state.choice(n_samples, size=n_samples, p=p)
-        if observed[rows].any(axis=0).all():
-            return rows
-    raise ValueError(
-        f"{MAX_RESAMPLES} bootstrap resamples of the {n_samples} rows all left a feature "
-        "with no observed value: a feature is observed in too few rows to draw its "
-        "parameters. Drop it, or use sample_posterior=False."
-    )
+def drawn_imputer(imputer, X, random_state, sample_weight=None):
+    """A clone of ``imputer`` fitted to ``X`` under Bayesian bootstrap weights.
+
+    Its model (``mixture_``, ``imputation_scale_``, ``imputation_bounds_``)
+    is one draw of the imputer's; it makes no draws of its own
+    (``sample_posterior=False``).
+
+    Parameters
+    ----------
+    imputer : EMImputer
+        The imputer whose settings the draw is fitted with.
+    X : array-like of shape (n_samples, n_features)
+        The data ``imputer`` was fitted to, as it was passed.
+    random_state : RandomState
+        Draws the weights, then seeds the clone's fit.
+    sample_weight : ndarray of shape (n_samples,) or None
+        The validated row weights of ``imputer``'s fit.
+
+    Returns
+    -------
+    EMImputer
+    """
+    weights = bayesian_bootstrap_weights(_num_samples(X), random_state, sample_weight)
+    seed = random_state.randint(MAX_SEED)
+    drawn = clone(imputer).set_params(sample_posterior=False, random_state=seed)
+    return drawn.fit(X, sample_weight=weights)
 
 
-def completed_copies(imputer, X, modelled, weights, rng, n_imputations):
-    """``n_imputations`` completed copies of ``X`` from a fitted ``imputer``.
+def completed_copies(imputer, X, rng, n_imputations, sample_weight=None):
+    """``n_imputations`` completed copies of ``X``, each under its own drawn model.
 
-    Each copy is filled with draws under its own parameters, ``bootstrap_mixture``
-    of the imputer's mixture on the ``modelled`` rows (NaN where missing),
-    with seeds drawn in turn from ``rng``.
+    Each copy is filled with draws under a ``drawn_imputer`` of ``imputer``
+    on ``X``, with seeds drawn in turn from ``rng``.
     """
     copies = []
     for _ in range(n_imputations):
-        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        bootstrap_rng, draw_rng = map(np.random.RandomState, seeds)
-        mixture = imputer.mixture_
-        if mixture is not None:
-            mixture = bootstrap_mixture(mixture, modelled, bootstrap_rng, imputer.tol, weights)
-        copies.append(imputer._transform(X, mixture, draw_rng))
+        seeds = rng.randint(MAX_SEED, size=2)
+        draw_rng, fill_rng = map(np.random.RandomState, seeds)
+        drawn = drawn_imputer(imputer, X, draw_rng, sample_weight)
+        copies.append(imputer._transform(X, drawn, fill_rng))
     return copies

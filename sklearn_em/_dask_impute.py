@@ -145,4 +145,4 @@ def _with_nan_for(chunk, marker):
 def _filled_chunk(chunk, imputer):
     check_finite_chunk(chunk)
     missing = missing_mask(chunk, imputer.missing_values)
-    return completed(imputer, chunk, missing, imputer.mixture_, None)
+    return completed(imputer, chunk, missing)

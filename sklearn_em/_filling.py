@@ -49,10 +49,14 @@ def _is_auto(bound):
     return isinstance(bound, str) and bound == "auto"
 
 
-def completed(imputer, X, missing, mixture, random_state=None):
+def completed(imputer, X, missing, model=None, random_state=None):
     """What a fitted ``EMImputer`` returns for a validated ``X``: its kept
-    features with the ``missing`` cells filled under ``mixture`` (within the
-    imputer's bounds), then the indicator's columns."""
+    features with the ``missing`` cells filled under ``model`` (a fitted
+    EMImputer whose mixture, on its scale, fills: ``imputer`` by default,
+    or a draw of its model) within ``imputer``'s bounds, then the
+    indicator's columns."""
+    model = imputer if model is None else model
+    mixture = model.mixture_
     lower, upper = imputer._bounds()
     kept = imputer._kept_features()
     out = with_nan_where_missing(X, missing, kept)
@@ -61,7 +65,7 @@ def completed(imputer, X, missing, mixture, random_state=None):
     if mixture is not None:
         columns = out if modelled.all() else out[:, modelled]
         bounds = lower[modelled], upper[modelled]
-        fill_missing(columns, mixture, *bounds, random_state, imputer._scale)
+        fill_missing(columns, mixture, *bounds, random_state, model._scale)
         out[:, modelled] = columns
     fill_empty_features(out, ~modelled, lower, upper)
     if imputer.indicator_ is not None:

@@ -15,9 +15,8 @@ MAX_SEED = np.iinfo(np.int32).max
 def fit_attributes(imputer, X, rng, sample_weight=None):
     """Fit every attribute of ``imputer`` to ``X``.
 
-    Returns the modelled columns of ``X`` (NaN where missing) on the scale
-    of the chosen mixture, and the validated row weights: what the
-    bootstrap refits the mixture to.
+    Returns the validated row weights (None without ``sample_weight``):
+    what the draws of the model (``_bootstrap``) reweight.
     """
     X = validate_with_nan(imputer, X, reset=True)
     missing = missing_mask(X, imputer.missing_values)
@@ -28,7 +27,7 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
     if imputer.add_indicator:
         marker = np.nan if marks_nan(imputer.missing_values) else imputer.missing_values
         imputer.indicator_ = MissingIndicator(missing_values=marker, error_on_new=False).fit(X)
-    imputer.mixture_ = imputer.posterior_mixture_ = None
+    imputer.mixture_ = imputer.posterior_mixture_ = imputer.posterior_imputer_ = None
     imputer.n_components_ = imputer.covariance_type_ = None
     imputer.imputation_bounds_ = imputer.imputation_scale_ = imputer._scale = None
     imputer.n_iter_ = 0
@@ -36,7 +35,7 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
     modelled = ~imputer._empty_features
     X = with_nan_where_missing(X, missing, modelled)
     if not modelled.any():
-        return X, weights
+        return weights
     candidates = candidate_settings(
         imputer.n_components, imputer.covariance_type, X.shape[0], imputer.prior, imputer.scale
     )
@@ -62,4 +61,4 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
     imputer.n_iter_ = mixture.n_iter_
     imputer.n_components_ = mixture.n_components
     imputer.covariance_type_ = mixture.covariance_type
-    return (X if scale is None else scale.forward(X)), weights
+    return weights

@@ -10,7 +10,7 @@ from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from . import _dask_impute
-from ._bootstrap import bootstrap_mixture, completed_copies
+from ._bootstrap import completed_copies, drawn_imputer
 from ._dask import is_dask_collection
 from ._dialect import missing_mask, warn_of_dropped_features
 from ._filling import bounds_under, completed
@@ -92,18 +92,19 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization, the cells hidden to choose the model and,
-        with ``sample_posterior``, the bootstrap and the draws. Give
+        with ``sample_posterior``, the drawn model and the draws. Give
         different seeds to get several multiple imputations.
 
     sample_posterior : bool, default=False
-        If True, ``fit`` also draws the parameters (EM on a bootstrap
-        resample of the rows, started from ``mixture_``: see
-        ``posterior_mixture_``), and ``transform`` draws each row's missing
-        values under them (a component chosen by its responsibility, then
-        its conditional Gaussian) instead of filling in the expectation.
-        One fit with each of several ``random_state`` values, or one call of
-        :meth:`fit_transform_multiple`, gives proper multiple imputations:
-        their spread carries the uncertainty of the parameters as well as
+        If True, ``fit`` also draws the model: the whole fit, the choice of
+        the model included, is redone with the rows weighted by a Bayesian
+        bootstrap draw (see ``posterior_imputer_``), and ``transform`` draws
+        each row's missing values under it (a component chosen by its
+        responsibility, then its conditional Gaussian) instead of filling in
+        the expectation. One fit with each of several ``random_state``
+        values, or one call of :meth:`fit_transform_multiple`, gives proper
+        multiple imputations: their spread carries the uncertainty of the
+        model (its parameters, and which model the data choose) as well as
         that of the missing values.
 
     min_value : float, array-like of shape (n_features,), 'observed' or 'auto', \
@@ -170,13 +171,19 @@ class EMImputer(TransformerMixin, BaseEstimator):
         ``tol`` is the one it stopped at, and it labels no rows (no
         ``labels_``: its fit skips that pass).
 
+    posterior_imputer_ : EMImputer or None
+        With ``sample_posterior``, one draw of the model: a clone of this
+        imputer (``sample_posterior=False``) fitted to the same rows, each
+        weighted by ``Gamma(w)`` for its weight ``w`` (one without
+        ``sample_weight``; Rubin's Bayesian bootstrap), seeded by
+        ``random_state``. Its ``mixture_``, on its ``imputation_scale_``, is
+        what ``transform`` draws under, within this imputer's bounds; its
+        ``candidate_scores_`` show its own choice. None otherwise, and then
+        draws (if ``sample_posterior`` is set after ``fit``) are taken under
+        ``mixture_``, with the model held fixed.
+
     posterior_mixture_ : GaussianMixture or None
-        With ``sample_posterior``, one draw of the parameters: the mixture
-        refitted to a bootstrap resample of the rows (seeded by
-        ``random_state``), under which ``transform`` draws. None otherwise,
-        and then draws (if ``sample_posterior`` is set after ``fit``) are
-        taken under ``mixture_``, with the parameters held fixed. It has no
-        ``labels_`` either.
+        ``posterior_imputer_.mixture_`` (None without it).
 
     n_iter_ : int
         The number of EM passes of the mixture's fit.
@@ -313,12 +320,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
         with fitted_state_kept_on_failure(self):
             if is_dask_collection(X):
                 return _dask_impute.fit(self, X, rng, sample_weight)
-            modelled, weights = fit_attributes(self, X, rng, sample_weight)
+            weights = fit_attributes(self, X, rng, sample_weight)
             if self.sample_posterior and self.mixture_ is not None:
-                bootstrap_rng = np.random.RandomState(rng.randint(MAX_SEED))
-                self.posterior_mixture_ = bootstrap_mixture(
-                    self.mixture_, modelled, bootstrap_rng, self.tol, weights
-                )
+                draw_rng = np.random.RandomState(rng.randint(MAX_SEED))
+                self.posterior_imputer_ = drawn_imputer(self, X, draw_rng, weights)
+                self.posterior_mixture_ = self.posterior_imputer_.mixture_
             # One generator for every transform's draws: fresh per call, repeated per script.
             self._draws_random_state = np.random.RandomState(rng.randint(MAX_SEED))
         return self
@@ -327,11 +333,12 @@ class EMImputer(TransformerMixin, BaseEstimator):
     def fit_transform_multiple(self, X, n_imputations=5, sample_weight=None):
         """Fit, then make ``n_imputations`` completed copies of ``X`` (proper multiple imputation).
 
-        Each copy draws the parameters anew, by EM on a bootstrap resample
-        of the rows started from the fitted ``mixture_`` (few passes each),
-        then draws the missing values under them, as
-        ``sample_posterior=True`` does for one copy. Analyse each copy and
-        pool the results with :func:`pool_estimates`.
+        Each copy draws the model anew, as ``sample_posterior=True`` does
+        for one: the whole fit, its choice of the model included, redone
+        under Bayesian bootstrap weights (``n_imputations`` fits besides
+        this imputer's own); then it draws the missing values under that
+        model. Analyse each copy and pool the results with
+        :func:`pool_estimates`.
 
         Parameters
         ----------
@@ -342,8 +349,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
             The number of completed copies.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, as in :meth:`fit`; each resample draws rows in
-            proportion to them.
+            Row weights, as in :meth:`fit`; each draw's weights are
+            ``Gamma(w)`` for a row of weight ``w``.
 
         Returns
         -------
@@ -357,9 +364,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
             raise ValueError("fit_transform_multiple needs the rows in memory: X.compute().")
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
-            modelled, weights = fit_attributes(self, X, rng, sample_weight)
+            weights = fit_attributes(self, X, rng, sample_weight)
         warn_of_dropped_features(self)
-        copies = completed_copies(self, X, modelled, weights, rng, n_imputations)
+        copies = completed_copies(self, X, rng, n_imputations, weights)
         return [_wrap_data_with_container("transform", copy, X, self) for copy in copies]
 
     def transform(self, X):
@@ -383,14 +390,15 @@ class EMImputer(TransformerMixin, BaseEstimator):
         if is_dask_collection(X):  # lazy, chunked like X
             return _dask_impute.transform(self, X)
         if not self.sample_posterior:
-            return self._transform(X, self.mixture_, None)
-        drawn = self.posterior_mixture_
-        mixture = self.mixture_ if drawn is None else drawn
-        return self._transform(X, mixture, self._draws_random_state)
+            return self._transform(X)
+        # Drawn under the drawn model; without one (sample_posterior set after
+        # fit), under the fitted model with its parameters held fixed.
+        return self._transform(X, self.posterior_imputer_, self._draws_random_state)
 
-    def _transform(self, X, mixture, random_state):
-        """``X`` filled under ``mixture``: expectations, or draws from ``random_state``."""
-        return completed(self, *self._validated(X, reset=False), mixture, random_state)
+    def _transform(self, X, model=None, random_state=None):
+        """``X`` filled under ``model`` (this imputer's by default, or a draw
+        of it): expectations, or draws from ``random_state``."""
+        return completed(self, *self._validated(X, reset=False), model, random_state)
 
     def _validated(self, X, reset):
         """``X`` as a float array, and where its values are missing."""

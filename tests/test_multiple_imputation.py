@@ -1,4 +1,4 @@
-"""Proper multiple imputation: parameters drawn by bootstrap EM, and intervals that cover."""
+"""Proper multiple imputation: models drawn by the Bayesian bootstrap, and intervals that cover."""
 
 import numpy as np
 import pandas as pd
@@ -8,6 +8,7 @@ from sklearn.datasets import load_wine
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_em import EMImputer, pool_estimates
+from sklearn_em._bootstrap import bayesian_bootstrap_weights
 
 M = 5
 
@@ -140,3 +141,41 @@ def test_sample_weight_reaches_the_fit_and_every_resample():
     unweighted = EMImputer(1, covariance_type="full", random_state=0)
     shifted = unweighted.fit_transform_multiple(holed, M)
     assert all(completed[:20][outlying].mean() > 45 for completed in shifted)
+
+
+def test_bayesian_bootstrap_weights_draw_each_row_as_often_as_it_counts():
+    weights = np.array([0.0, 1.0, 1.0, 2.0, 4.0])
+    rng = np.random.RandomState(0)
+    draws = np.array([bayesian_bootstrap_weights(5, rng, weights) for _ in range(20000)])
+    np.testing.assert_allclose(draws.sum(axis=1), weights.sum())
+    assert np.all(draws[:, 0] == 0) and np.all(draws[:, 1:] > 0)
+    # Rubin's Bayesian bootstrap over the 8 units the weights count: each
+    # unit's share is Beta(1, 7), so a row of weight w has mean w and
+    # variance w (8 - w) / 9 in units of the total of 8.
+    np.testing.assert_allclose(draws.mean(axis=0), weights, atol=0.05)
+    np.testing.assert_allclose(draws.var(axis=0), weights * (8 - weights) / 9, rtol=0.05)
+    unweighted = bayesian_bootstrap_weights(4, rng)
+    assert unweighted.sum() == pytest.approx(4.0) and np.all(unweighted > 0)
+
+
+def test_each_draw_of_the_model_redoes_the_choice_under_its_weights():
+    X = StandardScaler().fit_transform(load_wine().data)
+    holed = np.where(np.random.default_rng(0).random(X.shape) < 0.3, np.nan, X)
+    imputer = EMImputer(random_state=0, sample_posterior=True).fit(holed)
+    drawn = imputer.posterior_imputer_
+    assert drawn.posterior_imputer_ is None and drawn.posterior_mixture_ is None
+    assert imputer.posterior_mixture_ is drawn.mixture_
+    # The draw chose among the same candidates as the fit, on its own scores.
+    assert len(drawn.candidate_scores_["overimputation_rmse"]) == len(
+        imputer.candidate_scores_["overimputation_rmse"]
+    )
+    assert drawn.candidate_scores_["overimputation_rmse"] != (
+        imputer.candidate_scores_["overimputation_rmse"]
+    )
+    # Draws scatter about the drawn model's expectations, not the fit's.
+    missing = np.isnan(holed)
+    draws = np.mean([imputer.transform(holed)[missing] for _ in range(200)], axis=0)
+    under_draw = imputer._transform(holed, drawn)[missing]
+    under_fit = imputer._transform(holed)[missing]
+    assert np.abs(under_draw - under_fit).mean() > 0.02
+    assert np.abs(draws - under_draw).mean() < 0.5 * np.abs(draws - under_fit).mean()
