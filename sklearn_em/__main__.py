@@ -278,7 +278,7 @@ def impute(args):
     )
     _fit_showing_progress(imputer, table.values)
     if args.multiple:
-        # Proper multiple imputation: each copy draws the parameters too.
+        # Proper multiple imputation: each copy draws the model too.
         completed = imputer.fit_transform_multiple(table.values, n_imputations=args.multiple)
     else:
         completed = [imputer.transform(table.values)]

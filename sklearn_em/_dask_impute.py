@@ -65,7 +65,10 @@ def fit(imputer, X, rng, sample_weight=None, n_sampled=SAMPLE_ROWS):
         imputer.indicator_.fit(_pattern_of_missing(columns.incomplete, marker))
     if imputer.mixture_ is None:
         return imputer
-    mixture = imputer.mixture_.set_params(warm_start=True, tol=imputer.tol)
+    # The choice's tol was looser (one Gaussian: by plain EM); this pass is the imputer's.
+    mixture = imputer.mixture_.set_params(
+        warm_start=True, tol=imputer.tol, acceleration=imputer.acceleration
+    )
     rows = X[:, ~imputer._empty_features]
     if imputer._scale is not None:  # the mixture was chosen on the sample's normal scores
         rows = rows.map_blocks(imputer._scale.forward, dtype=rows.dtype)

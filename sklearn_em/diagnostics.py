@@ -181,7 +181,9 @@ def dispersed_starts(imputer, X, n_starts=5, random_state=None):
         precisions_init=None,
         n_init=1,
         init_params="random_from_data",
-        tol=imputer.tol,  # a chosen mixture stopped at a looser one
+        # A chosen mixture stopped at a looser tol (one Gaussian: by plain EM).
+        tol=imputer.tol,
+        acceleration=imputer.acceleration,
     )
     traces = []
     for seed in rng.randint(np.iinfo(np.int32).max, size=n_starts):

@@ -169,7 +169,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         'auto' chose), on the scale ``imputation_scale_``, or None when
         every feature is empty. The expectations are taken under it. Its
         ``tol`` is the one it stopped at, and it labels no rows (no
-        ``labels_``: its fit skips that pass).
+        ``labels_``: its fit skips that pass). One Gaussian chosen among
+        other candidates was fitted by plain EM (``acceleration=None``),
+        which is faster there.
 
     posterior_imputer_ : EMImputer or None
         With ``sample_posterior``, one draw of the model: a clone of this

@@ -319,6 +319,9 @@ def test_imputer_continues_on_every_row_after_choosing_on_a_sample(dask_client):
         in_memory.fit(X)
     np.testing.assert_allclose(in_memory.means_, imputer.mixture_.means_, atol=1e-3)
     assert imputer.mixture_.converged_
+    # That pass ran at the imputer's settings, not the choice's looser ones.
+    assert imputer.mixture_.tol == imputer.tol
+    assert imputer.mixture_.acceleration == imputer.acceleration
     completed = imputer.transform(X_dask).compute()
     observed = ~np.isnan(X)
     np.testing.assert_array_equal(completed[observed], X[observed])
