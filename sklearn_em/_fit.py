@@ -28,7 +28,11 @@ DASK_START_ROWS = 100_000
 
 @dataclass(frozen=True)
 class Settings:
-    """How a fit iterates: the estimator's EM parameters."""
+    """How a fit iterates: the estimator's EM parameters.
+
+    ``private_draws``: the fit's generator is its own (seeded from an int),
+    so draws it skips are seen by no one.
+    """
 
     n_components: int
     tol: float = 1e-3
@@ -38,6 +42,7 @@ class Settings:
     acceleration: str = "squarem"
     verbose: int = 0
     verbose_interval: int = 10
+    private_draws: bool = False
 
     @classmethod
     def of(cls, estimator):
@@ -242,14 +247,26 @@ def initial_params(X, em, settings, user_start, random_state):
     if weights is None or means is None or covariances is None:
         X, sample_weight = start_rows(X, em.sample_weight, random_state)
         X = fill_with_column_means(X)
-        resp = initial_responsibilities(
-            X, settings.n_components, settings.init_params, random_state, sample_weight
-        )
+        if _one_cluster_by_kmeans(X, settings):
+            # k-means puts every row in its one cluster; what it would have
+            # drawn, no one else draws.
+            resp = np.ones((X.shape[0], 1))
+        else:
+            resp = initial_responsibilities(
+                X, settings.n_components, settings.init_params, random_state, sample_weight
+            )
         estimate = em.family.from_responsibilities(X, resp, sample_weight)
         weights = estimate.weights if weights is None else weights
         means = estimate.means if means is None else means
         covariances = estimate.covariances if covariances is None else covariances
     return em.family.from_parts(weights, means, covariances)
+
+
+def _one_cluster_by_kmeans(X, settings):
+    """Whether the start is k-means with one cluster, on rows in memory, drawn
+    from the fit's own generator: its responsibilities are then all one."""
+    one = settings.n_components == 1 and settings.init_params == "kmeans"
+    return one and settings.private_draws and not is_dask_collection(X)
 
 
 def start_rows(X, sample_weight, random_state, n_rows=DASK_START_ROWS):

@@ -106,9 +106,12 @@ class ResolvedPrior:
     scale: object  # (d, d) for 'full' and 'tied', a positive float otherwise
 
     @cached_property
-    def log_det_scale(self):
-        """``log |scale|`` for 'full' and 'tied': once a fit, not once a pass."""
-        return np.linalg.slogdet(self.scale)[1]
+    def inverse_wishart_log_normaliser(self):
+        """The log normalising constant of the inverse-Wishart on one covariance
+        ('full' and 'tied'): once a fit, not once a pass."""
+        nu, d = self.dof, self.mean.size
+        log_det_scale = np.linalg.slogdet(self.scale)[1]
+        return 0.5 * nu * log_det_scale - 0.5 * nu * d * np.log(2.0) - multigammaln(0.5 * nu, d)
 
 
 def resolve_prior(prior, X, sample_weight, n_components, covariance_type, reg_covar):
@@ -213,14 +216,9 @@ def log_prior_density(prior, mixture):
         factors = np.broadcast_to(U, (k, d, d))
         log_det_cov = -2 * np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(axis=1)
         n_covariances = 1 if prior.covariance_type == "tied" else k
-        log_det_scale = prior.log_det_scale
         trace = np.einsum("ab,kbc,kac->k", prior.scale, factors, factors)[:n_covariances]
-        total = np.sum(
-            0.5 * nu * log_det_scale
-            - 0.5 * nu * d * np.log(2.0)
-            - multigammaln(0.5 * nu, d)
-            - 0.5 * (nu + d + 1) * log_det_cov[:n_covariances]
-            - 0.5 * trace
+        total = n_covariances * prior.inverse_wishart_log_normaliser - np.sum(
+            0.5 * (nu + d + 1) * log_det_cov[:n_covariances] + 0.5 * trace
         )
         mahalanobis = np.sum(np.einsum("ka,kab->kb", diff, factors) ** 2, axis=1)
     else:

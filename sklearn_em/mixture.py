@@ -367,7 +367,8 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
 
     def _settings(self):
         """How ``fit`` iterates, from this estimator's parameters."""
-        return Settings.of(self)
+        private = isinstance(self.random_state, Integral)  # a generator of its own
+        return replace(Settings.of(self), private_draws=private)
 
     # -- the family behind the fitted model -----------------------------
 

@@ -323,6 +323,31 @@ def test_a_seed_gives_sklearns_model(covariance_type, init_params):
     )
 
 
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_one_component_from_a_seed_skips_kmeans_and_gives_sklearns_model(
+    overlapping, covariance_type
+):
+    holed = overlapping.copy()
+    holed[::7, 0] = np.nan
+    common = dict(covariance_type=covariance_type, n_init=2, acceleration=None)
+    # A RandomState the user holds: k-means runs, and draws from it as scikit-learn's does.
+    ours_rng, their_rng = np.random.RandomState(3), np.random.RandomState(3)
+    ours = GaussianMixture(1, random_state=ours_rng, **common).fit(overlapping)
+    theirs = SklearnMixture(1, random_state=their_rng, covariance_type=covariance_type, n_init=2)
+    theirs.fit(overlapping)
+    assert ours_rng.randint(2**30) == their_rng.randint(2**30)
+    # A seed: the same model without k-means (its one cluster holds every row).
+    seeded = GaussianMixture(1, random_state=3, **common).fit(overlapping)
+    np.testing.assert_array_equal(seeded.means_, ours.means_)
+    np.testing.assert_array_equal(seeded.covariances_, ours.covariances_)
+    np.testing.assert_allclose(seeded.means_, theirs.means_, rtol=1e-12)
+    # ...and with missing values.
+    seeded = GaussianMixture(1, random_state=3, **common).fit(holed)
+    drawing = GaussianMixture(1, random_state=np.random.RandomState(3), **common).fit(holed)
+    np.testing.assert_array_equal(seeded.means_, drawing.means_)
+    assert seeded.lower_bounds_ == drawing.lower_bounds_
+
+
 def test_restarts_tie_only_to_rounding_when_the_order_differs():
     from sklearn.datasets import make_blobs
 
