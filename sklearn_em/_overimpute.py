@@ -24,7 +24,8 @@ from the rest of their rows; the winner is the imputer's mixture as
 fitted, with no refit. Each fit's re-imputations are scored unbounded and,
 where the imputer leaves its bounds to choose, clipped to the range of the
 cells left observed: a bound is taken only if it lowers the error clearly
-(``_preferred``). Fits of one Gaussian start where the one before ended.
+(``_preferred``). Fits of one Gaussian start where the one before ended,
+and run plain EM.
 """
 
 import time
@@ -82,7 +83,8 @@ BOUND_EVIDENCE = 2.0
 # at the default ``tol`` and with SQUAREM's gap rule, when the mean
 # log-likelihood still to gain is below 1/400 nat a feature. (Plain EM's
 # rule compares one step's gain with ``tol``, so without SQUAREM the factor
-# is ``GAP_SAFETY`` times this.) The imputations settle long before the
+# is ``GAP_SAFETY`` times this; one Gaussian, fitted by plain EM, keeps this
+# factor: see ``choose_mixture``.) The imputations settle long before the
 # likelihood does; four times looser, the error grew on digits and
 # breast_cancer (see benchmarks/README.md, "Ninth session"). The winner is
 # kept as fitted, at that ``tol``; refits use the imputer's.
@@ -221,13 +223,12 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
 
     def loosened(mixture):
         factor = CHOICE_TOL_PER_FEATURE * X.shape[1]
-        # One Gaussian runs plain EM, whatever the imputer's acceleration: at
-        # this tol it needs a few passes, and SQUAREM's jumps, with the passes
-        # that confirm its stop, cost more than they save (the same
-        # imputations; benchmarks/README.md, "Tenth session"). Several
-        # components keep SQUAREM: plain EM stopped them short of as good.
         if mixture.n_components == 1:
-            mixture.set_params(acceleration=None)
+            # One Gaussian: plain EM, until a step gains less than that tol.
+            # It imputed as well as SQUAREM's gap rule, in fewer passes
+            # (benchmarks/README.md, "Tenth session"); several components
+            # stopped so were short of as good.
+            return mixture.set_params(acceleration=None, tol=factor * mixture.tol)
         if mixture.acceleration is None:  # plain EM stops on one step's gain
             factor *= GAP_SAFETY
         return mixture.set_params(tol=factor * mixture.tol)
