@@ -166,12 +166,9 @@ def test_each_draw_of_the_model_redoes_the_choice_under_its_weights():
     assert drawn.posterior_imputer_ is None and drawn.posterior_mixture_ is None
     assert imputer.posterior_mixture_ is drawn.mixture_
     # The draw chose among the same candidates as the fit, on its own scores.
-    assert len(drawn.candidate_scores_["overimputation_rmse"]) == len(
-        imputer.candidate_scores_["overimputation_rmse"]
-    )
-    assert drawn.candidate_scores_["overimputation_rmse"] != (
-        imputer.candidate_scores_["overimputation_rmse"]
-    )
+    drawn_scores = drawn.candidate_scores_["overimputation_rmse"]
+    fitted_scores = imputer.candidate_scores_["overimputation_rmse"]
+    assert len(drawn_scores) == len(fitted_scores) and drawn_scores != fitted_scores
     # Draws scatter about the drawn model's expectations, not the fit's.
     missing = np.isnan(holed)
     draws = np.mean([imputer.transform(holed)[missing] for _ in range(200)], axis=0)
