@@ -239,19 +239,21 @@ class FitProgress(io.TextIOBase):
             self.stream.write("\n")
 
 
-def _fit_showing_progress(estimator, X, n_fits=1):
-    """Fit with the estimator's progress on stderr, then say how long it took."""
+def _fit_showing_progress(estimator, X, n_fits=1, fit=None):
+    """``fit(X)`` (by default ``estimator.fit``) with the estimator's progress
+    on stderr, then say how long it took; returns what ``fit`` returns."""
     started = time.perf_counter()
     progress = FitProgress(sys.stderr, n_fits)
     try:
         with contextlib.redirect_stdout(progress):
-            estimator.fit(X)
+            result = (estimator.fit if fit is None else fit)(X)
     finally:
         progress.finish()
     _say(
         f"fitted {type(estimator).__name__} to {X.shape[0]} rows in "
         f"{time.perf_counter() - started:.1f}s ({estimator.n_iter_} iterations of the kept fit)"
     )
+    return result
 
 
 def _imputed_paths(args):
@@ -276,11 +278,14 @@ def impute(args):
     imputer = EMImputer(
         args.n_components, covariance_type=args.covariance_type, **_fit_options(args)
     )
-    _fit_showing_progress(imputer, table.values)
     if args.multiple:
-        # Proper multiple imputation: each copy draws the model too.
-        completed = imputer.fit_transform_multiple(table.values, n_imputations=args.multiple)
+        # Proper multiple imputation: each copy draws the model too (a fit each).
+        def fit(X):
+            return imputer.fit_transform_multiple(X, n_imputations=args.multiple)
+
+        completed = _fit_showing_progress(imputer, table.values, fit=fit)
     else:
+        _fit_showing_progress(imputer, table.values)
         completed = [imputer.transform(table.values)]
     write_outputs(
         {

@@ -12,22 +12,25 @@ uncertainty out, and its intervals under MAR covered too seldom (see
 benchmarks/README.md). So each draw redoes the whole fit, choice included.
 
 The rows are reweighted, not resampled: Rubin's (1981) Bayesian bootstrap,
-weights ``Gamma(w_i)`` for a row of weight ``w_i`` (for integer weights,
-a ``Dirichlet(1, ..., 1)`` draw over the rows those weights count). A
-resample repeats rows, and the choice then re-imputes hidden cells whose
-copies it saw: it covered less than the reweighting (see
-benchmarks/README.md, "Tenth session").
+``Dirichlet(1, ..., 1)`` weights over the rows (``Gamma(1)`` draws,
+normalised). A resample repeats rows, and the choice then re-imputes hidden
+cells whose copies it saw: it covered less than the reweighting (see
+benchmarks/README.md, "Tenth session"). Rows with weights ``w_i`` draw
+``Gamma(a_i)`` with ``a_i`` proportional to ``w_i`` and averaging one over
+the rows of positive weight: as many units as rows, however the weights are
+scaled (the fit itself does not depend on their scale), as the resample
+drew as many rows as there are.
 """
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import _num_samples
 
-MAX_SEED = np.iinfo(np.int32).max
+from ._impute_fit import MAX_SEED
 
 
 def bayesian_bootstrap_weights(n_samples, random_state, sample_weight=None):
-    """Row weights for one draw: ``Gamma(w_i, 1)``, scaled to the total of ``w``.
+    """Row weights for one draw: ``Gamma(a_i, 1)``, scaled to the total of ``w``.
 
     Parameters
     ----------
@@ -36,25 +39,32 @@ def bayesian_bootstrap_weights(n_samples, random_state, sample_weight=None):
     random_state : RandomState
         Draws the weights.
     sample_weight : ndarray of shape (n_samples,) or None
-        The rows' own weights (None: one each). A row of weight zero keeps
-        weight zero: it is never seen, as in the fit.
+        The rows' own weights ``w`` (None: one each); ``a_i`` is ``w_i``
+        times the number of rows of positive weight over the total weight.
+        A row of weight zero keeps weight zero: it is never seen, as in the
+        fit.
 
     Returns
     -------
     ndarray of shape (n_samples,)
         Positive where ``sample_weight`` is, and summing to its total.
     """
-    shapes = np.ones(n_samples) if sample_weight is None else sample_weight
+    weights = np.ones(n_samples) if sample_weight is None else sample_weight
+    positive = weights > 0
+    shapes = weights * (np.count_nonzero(positive) / weights.sum())
     draws = random_state.gamma(shapes)
-    return draws * (shapes.sum() / draws.sum())
+    # A small shape can draw 0: a row of positive weight keeps a sliver.
+    draws[positive & (draws == 0)] = np.finfo(np.float64).tiny
+    return draws * (weights.sum() / draws.sum())
 
 
 def drawn_imputer(imputer, X, random_state, sample_weight=None):
     """A clone of ``imputer`` fitted to ``X`` under Bayesian bootstrap weights.
 
-    Its model (``mixture_``, ``imputation_scale_``, ``imputation_bounds_``)
-    is one draw of the imputer's; it makes no draws of its own
-    (``sample_posterior=False``).
+    Its model (``mixture_`` on its ``imputation_scale_``) is one draw of the
+    imputer's; it makes no draws of its own (``sample_posterior=False``).
+    (The draws it fills are clipped to the imputer's bounds, not its own
+    choice of them.)
 
     Parameters
     ----------
@@ -81,12 +91,13 @@ def completed_copies(imputer, X, rng, n_imputations, sample_weight=None):
     """``n_imputations`` completed copies of ``X``, each under its own drawn model.
 
     Each copy is filled with draws under a ``drawn_imputer`` of ``imputer``
-    on ``X``, with seeds drawn in turn from ``rng``.
+    on ``X``, with seeds drawn in turn from ``rng``. Returns the copies and
+    the drawn imputers.
     """
-    copies = []
+    copies, models = [], []
     for _ in range(n_imputations):
         seeds = rng.randint(MAX_SEED, size=2)
         draw_rng, fill_rng = map(np.random.RandomState, seeds)
-        drawn = drawn_imputer(imputer, X, draw_rng, sample_weight)
-        copies.append(imputer._transform(X, drawn, fill_rng))
-    return copies
+        models.append(drawn_imputer(imputer, X, draw_rng, sample_weight))
+        copies.append(imputer._transform(X, models[-1], fill_rng))
+    return copies, models

@@ -30,8 +30,8 @@ DASK_START_ROWS = 100_000
 class Settings:
     """How a fit iterates: the estimator's EM parameters.
 
-    ``private_draws``: the fit's generator is its own (seeded from an int),
-    so draws it skips are seen by no one.
+    ``private_draws``: the fit's generator is its own (seeded from an int):
+    in memory, nothing draws from it but the starts.
     """
 
     n_components: int
@@ -245,11 +245,12 @@ def initial_params(X, em, settings, user_start, random_state):
         return searched_start(X, em, start, random_state, run, settings)
     weights, means, covariances = user_start
     if weights is None or means is None or covariances is None:
+        one_cluster = _one_cluster_by_kmeans(X, settings)
         X, sample_weight = start_rows(X, em.sample_weight, random_state)
         X = fill_with_column_means(X)
-        if _one_cluster_by_kmeans(X, settings):
+        if one_cluster:
             # k-means puts every row in its one cluster; what it would have
-            # drawn, no one else draws.
+            # drawn, nothing else draws.
             resp = np.ones((X.shape[0], 1))
         else:
             resp = initial_responsibilities(
@@ -264,7 +265,9 @@ def initial_params(X, em, settings, user_start, random_state):
 
 def _one_cluster_by_kmeans(X, settings):
     """Whether the start is k-means with one cluster, on rows in memory, drawn
-    from the fit's own generator: its responsibilities are then all one."""
+    from the fit's own generator: its responsibilities are then all one. (On
+    Dask each start's rows are sampled from that generator after the starts
+    before it drew, so their draws count.)"""
     one = settings.n_components == 1 and settings.init_params == "kmeans"
     return one and settings.private_draws and not is_dask_collection(X)
 

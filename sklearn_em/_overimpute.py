@@ -25,7 +25,7 @@ fitted, with no refit. Each fit's re-imputations are scored unbounded and,
 where the imputer leaves its bounds to choose, clipped to the range of the
 cells left observed: a bound is taken only if it lowers the error clearly
 (``_preferred``). Fits of one Gaussian start where the one before ended,
-and run plain EM.
+and those that take part in a choice run plain EM.
 """
 
 import time
@@ -267,15 +267,19 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         scale = _preferred_scale(screens, scale_names, shrinkage, hidden, sample_weight)
     # One Gaussian fitted to all the rows starts from its screen on the rest.
     screened = screens.get((scale, shrinkage), (None,))[0]
-    fits, failures, scored = [], [], []
+    fits, failures, scored, made_plain = [], [], [], []
     for form in forms:
         began = time.perf_counter()
         start = _started_at(screened) if form == (1, "full") else {}
         try:
             candidate = make(form, scale, shrinkage, **start)
+            made_plain.append(len(forms) > 1 and form[0] == 1 and candidate.acceleration)
             if len(forms) > 1:
                 loosened(candidate)
-            fits.append(candidate._fit_unlabelled(data[scale], sample_weight))
+            with warnings.catch_warnings():
+                if made_plain[-1]:  # its warning would advise the SQUAREM it had: see below
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                fits.append(candidate._fit_unlabelled(data[scale], sample_weight))
             scores, bound, _ = score(fits[-1], scales[scale])
         except SingularCovarianceError as error:
             # A component collapsed: this candidate loses.
@@ -287,6 +291,14 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
     if len(failures) == len(forms):
         raise failures[0]
     best = min(range(len(forms)), key=lambda i: scored[i][0])  # ties: the simpler form
+    if made_plain[best] and not fits[best].converged_:
+        warnings.warn(
+            f"The imputer's chosen mixture, one Gaussian fitted by plain EM (as the "
+            f"choice fits one Gaussian), did not converge in max_iter={fits[best].max_iter} "
+            "passes. Increase max_iter.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
     return fits[best], names[scored[best][1]], scales[scale], table
 
 

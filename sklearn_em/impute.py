@@ -67,10 +67,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     tol : float, default=1e-3
         The convergence threshold of EM, on the mean log-likelihood: of a
-        fit with nothing to choose, of multiple imputation's refits and of
-        the pass over every row of Dask input. The fits that choose a model
-        stop earlier, at ``50 * n_features * tol`` (see the user guide), and
-        the chosen one is kept as fitted (``mixture_.tol``).
+        fit with nothing to choose and of the pass over every row of Dask
+        input. The fits that choose a model (also those of each model that
+        multiple imputation draws) stop earlier, at ``50 * n_features *
+        tol`` (see the user guide), and the chosen one is kept as fitted
+        (``mixture_.tol``).
 
     reg_covar : float, default=1e-6
         Added to the diagonal of every covariance in every M-step.
@@ -88,7 +89,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     acceleration : {None, 'squarem'}, default='squarem'
         EM converges slowly when much is missing; SQUAREM extrapolates
-        between EM steps while keeping the likelihood from decreasing.
+        between EM steps while keeping the likelihood from decreasing. The
+        fits of one Gaussian that take part in a choice run plain EM
+        whatever this is (they need a few passes).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization, the cells hidden to choose the model and,
@@ -105,7 +108,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         values, or one call of :meth:`fit_transform_multiple`, gives proper
         multiple imputations: their spread carries the uncertainty of the
         model (its parameters, and which model the data choose) as well as
-        that of the missing values.
+        that of the missing values. ``fit`` then fits twice, with warnings
+        and ``verbose`` output from both.
 
     min_value : float, array-like of shape (n_features,), 'observed' or 'auto', \
             default='auto'
@@ -175,10 +179,11 @@ class EMImputer(TransformerMixin, BaseEstimator):
 
     posterior_imputer_ : EMImputer or None
         With ``sample_posterior``, one draw of the model: a clone of this
-        imputer (``sample_posterior=False``) fitted to the same rows, each
-        weighted by ``Gamma(w)`` for its weight ``w`` (one without
-        ``sample_weight``; Rubin's Bayesian bootstrap), seeded by
-        ``random_state``. Its ``mixture_``, on its ``imputation_scale_``, is
+        imputer (``sample_posterior=False``) fitted to the same rows under
+        Rubin's Bayesian bootstrap weights (``Gamma(1)`` draws; with
+        ``sample_weight``, ``Gamma(a)`` with ``a`` proportional to the
+        weight and one on average over the rows of positive weight), seeded
+        by ``random_state``. Its ``mixture_``, on its ``imputation_scale_``, is
         what ``transform`` draws under, within this imputer's bounds; its
         ``candidate_scores_`` show its own choice. None otherwise, and then
         draws (if ``sample_posterior`` is set after ``fit``) are taken under
@@ -351,8 +356,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
             The number of completed copies.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, as in :meth:`fit`; each draw's weights are
-            ``Gamma(w)`` for a row of weight ``w``.
+            Row weights, as in :meth:`fit`; in each drawn model a row's
+            weight is ``Gamma(a)``, ``a`` proportional to its weight (see
+            ``posterior_imputer_``).
 
         Returns
         -------
@@ -367,8 +373,13 @@ class EMImputer(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         with fitted_state_kept_on_failure(self):
             weights = fit_attributes(self, X, rng, sample_weight)
+            copies, models = completed_copies(self, X, rng, n_imputations, weights)
+            self._draws_random_state = np.random.RandomState(rng.randint(MAX_SEED))
+            if self.sample_posterior and self.mixture_ is not None:
+                # A later transform draws under the first copy's model.
+                self.posterior_imputer_ = models[0]
+                self.posterior_mixture_ = models[0].mixture_
         warn_of_dropped_features(self)
-        copies = completed_copies(self, X, rng, n_imputations, weights)
         return [_wrap_data_with_container("transform", copy, X, self) for copy in copies]
 
     def transform(self, X):

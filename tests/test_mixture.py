@@ -325,7 +325,7 @@ def test_a_seed_gives_sklearns_model(covariance_type, init_params):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_one_component_from_a_seed_skips_kmeans_and_gives_sklearns_model(
-    overlapping, covariance_type
+    overlapping, covariance_type, monkeypatch
 ):
     holed = overlapping.copy()
     holed[::7, 0] = np.nan
@@ -337,12 +337,20 @@ def test_one_component_from_a_seed_skips_kmeans_and_gives_sklearns_model(
     theirs.fit(overlapping)
     assert ours_rng.randint(2**30) == their_rng.randint(2**30)
     # A seed: the same model without k-means (its one cluster holds every row).
+    import sklearn_em._init
+
+    class NoKMeans:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("k-means ran for one component from a seed")
+
+    monkeypatch.setattr(sklearn_em._init, "KMeans", NoKMeans)
     seeded = GaussianMixture(1, random_state=3, **common).fit(overlapping)
     np.testing.assert_array_equal(seeded.means_, ours.means_)
     np.testing.assert_array_equal(seeded.covariances_, ours.covariances_)
     np.testing.assert_allclose(seeded.means_, theirs.means_, rtol=1e-12)
     # ...and with missing values.
     seeded = GaussianMixture(1, random_state=3, **common).fit(holed)
+    monkeypatch.undo()
     drawing = GaussianMixture(1, random_state=np.random.RandomState(3), **common).fit(holed)
     np.testing.assert_array_equal(seeded.means_, drawing.means_)
     assert seeded.lower_bounds_ == drawing.lower_bounds_

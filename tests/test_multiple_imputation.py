@@ -91,7 +91,7 @@ def test_every_imputation_keeps_observed_values_and_dtype(dtype):
         np.testing.assert_array_equal(first, second)
 
 
-def test_sample_posterior_draws_the_parameters_by_bootstrap():
+def test_sample_posterior_draws_the_model():
     _, holed = _gaussian_under_mar(1)
     settings = dict(n_components=1, covariance_type="full", sample_posterior=True)
     fits = [EMImputer(**settings, random_state=s).fit(holed) for s in range(3)]
@@ -121,7 +121,7 @@ def test_bad_number_of_imputations(n_imputations):
         EMImputer().fit_transform_multiple(holed, n_imputations)
 
 
-def test_sample_weight_reaches_the_fit_and_every_resample():
+def test_sample_weight_reaches_the_fit_and_every_drawn_model():
     rng = np.random.default_rng(0)
     X = rng.multivariate_normal([0, 0, 0], 0.5 * np.eye(3) + 0.5, size=200)
     X[:20] += 50.0  # outlying rows, weighted out
@@ -133,7 +133,7 @@ def test_sample_weight_reaches_the_fit_and_every_resample():
     outlying = np.isnan(holed[:20])
     # Drawn under parameters that never saw the outliers, their gaps follow
     # the others' regression (at most 2/3 of 50 given the rest of the row);
-    # had a resample taken the outliers in, they would be imputed near 50.
+    # had a drawn model weighted the outliers in, they would be imputed near 50.
     assert all(completed[:20][outlying].mean() < 40 for completed in imputations)
     np.testing.assert_allclose(
         imputer.mixture_.means_[0], np.nanmean(holed[20:], axis=0), atol=0.2
@@ -143,17 +143,26 @@ def test_sample_weight_reaches_the_fit_and_every_resample():
     assert all(completed[:20][outlying].mean() > 45 for completed in shifted)
 
 
-def test_bayesian_bootstrap_weights_draw_each_row_as_often_as_it_counts():
+def test_bayesian_bootstrap_weights_draw_each_row_as_much_as_it_weighs():
     weights = np.array([0.0, 1.0, 1.0, 2.0, 4.0])
     rng = np.random.RandomState(0)
     draws = np.array([bayesian_bootstrap_weights(5, rng, weights) for _ in range(20000)])
     np.testing.assert_allclose(draws.sum(axis=1), weights.sum())
     assert np.all(draws[:, 0] == 0) and np.all(draws[:, 1:] > 0)
-    # Rubin's Bayesian bootstrap over the 8 units the weights count: each
-    # unit's share is Beta(1, 7), so a row of weight w has mean w and
-    # variance w (8 - w) / 9 in units of the total of 8.
+    # Four rows of positive weight, four units: a row's share of the total
+    # (8) is Beta(a, 4 - a) with a = w / 2, so it has mean w and variance
+    # 64 a (4 - a) / (16 * 5).
+    shapes = weights / 2
     np.testing.assert_allclose(draws.mean(axis=0), weights, atol=0.05)
-    np.testing.assert_allclose(draws.var(axis=0), weights * (8 - weights) / 9, rtol=0.05)
+    np.testing.assert_allclose(draws.var(axis=0), 0.8 * shapes * (4 - shapes), rtol=0.05)
+    # However the weights are scaled (the fit does not depend on it).
+    for scale in (1e-6, 100.0):
+        again = bayesian_bootstrap_weights(5, np.random.RandomState(1), scale * weights)
+        once = bayesian_bootstrap_weights(5, np.random.RandomState(1), weights)
+        np.testing.assert_allclose(again, scale * once, rtol=1e-12)
+    # A row of tiny weight may draw 0 from its Gamma: it keeps a positive one.
+    tiny = np.r_[1e-12, np.ones(99)]
+    assert all(np.all(bayesian_bootstrap_weights(100, rng, tiny) > 0) for _ in range(50))
     unweighted = bayesian_bootstrap_weights(4, rng)
     assert unweighted.sum() == pytest.approx(4.0) and np.all(unweighted > 0)
 
@@ -176,3 +185,15 @@ def test_each_draw_of_the_model_redoes_the_choice_under_its_weights():
     under_fit = imputer._transform(holed)[missing]
     assert np.abs(under_draw - under_fit).mean() > 0.02
     assert np.abs(draws - under_draw).mean() < 0.5 * np.abs(draws - under_fit).mean()
+
+
+def test_transform_after_multiple_imputation_draws_under_the_first_drawn_model():
+    _, holed = _gaussian_under_mar(4)
+    imputer = EMImputer(1, covariance_type="full", sample_posterior=True, random_state=0)
+    imputations = imputer.fit_transform_multiple(holed, 3)
+    draws = imputer.transform(holed)  # once failed: fit_transform_multiple set no draws' state
+    observed = ~np.isnan(holed)
+    np.testing.assert_array_equal(draws[observed], holed[observed])
+    assert not np.isnan(draws).any() and not np.array_equal(draws, imputations[0])
+    first = imputer.posterior_imputer_
+    assert first.posterior_imputer_ is None and imputer.posterior_mixture_ is first.mixture_

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_em import EMImputer
@@ -405,9 +406,23 @@ def test_the_choice_stops_early_and_so_do_the_drawn_models_choices(acceleration)
     chosen = EMImputer(**settings).fit(X)
     assert chosen.mixture_.tol == pytest.approx(per_feature * X.shape[1] * chosen.tol)
     assert chosen.mixture_.converged_
-    # A drawn model is chosen as the fitted one is.
-    assert chosen.posterior_mixture_.tol == chosen.mixture_.tol
+    # A drawn model is chosen as the fitted one is (one Gaussian: plain EM's rule).
+    drawn = chosen.posterior_mixture_
+    factor = per_feature if drawn.n_components > 1 else CHOICE_TOL_PER_FEATURE
+    assert drawn.tol == pytest.approx(factor * X.shape[1] * chosen.tol)
     partly_fixed = EMImputer(2, **settings).fit(X)  # 'full' or 'tied': a choice
     assert partly_fixed.mixture_.tol == pytest.approx(per_feature * X.shape[1] * chosen.tol)
     fixed = EMImputer(2, covariance_type="tied", scale="original", **settings).fit(X)
     assert fixed.mixture_.tol == fixed.posterior_mixture_.tol == fixed.tol
+
+
+def test_a_one_gaussian_choice_that_stops_short_says_so_without_advising_squarem():
+    rng = np.random.default_rng(0)
+    X = rng.multivariate_normal(np.zeros(4), 0.5 + 0.5 * np.eye(4), size=300)
+    holed = np.where(rng.random(X.shape) < 0.2, np.nan, X)
+    with pytest.warns(ConvergenceWarning) as caught:
+        imputer = EMImputer(random_state=0, max_iter=1).fit(holed)
+    assert (imputer.mixture_.n_components, imputer.mixture_.acceleration) == (1, None)
+    messages = [str(warning.message) for warning in caught]
+    assert any("one Gaussian fitted by plain EM" in message for message in messages)
+    assert not any("Try acceleration='squarem'" in message for message in messages)
