@@ -273,7 +273,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         start = _started_at(screened) if form == (1, "full") else {}
         try:
             candidate = make(form, scale, shrinkage, **start)
-            made_plain.append(len(forms) > 1 and form[0] == 1 and candidate.acceleration)
+            made_plain.append(len(forms) > 1 and form[0] == 1 and bool(candidate.acceleration))
             if len(forms) > 1:
                 loosened(candidate)
             with warnings.catch_warnings():
