@@ -87,6 +87,18 @@ def drawn_imputer(imputer, X, random_state, sample_weight=None):
     return drawn.fit(X, sample_weight=weights)
 
 
+def keep_posterior(imputer, X, rng, sample_weight=None, drawn=None):
+    """With ``sample_posterior`` and a mixture to draw under, set
+    ``imputer``'s ``posterior_imputer_`` (``drawn``, or a ``drawn_imputer``
+    seeded from ``rng``) and its ``posterior_mixture_``."""
+    if not imputer.sample_posterior or imputer.mixture_ is None:
+        return
+    if drawn is None:
+        draw_rng = np.random.RandomState(rng.randint(MAX_SEED))
+        drawn = drawn_imputer(imputer, X, draw_rng, sample_weight)
+    imputer.posterior_imputer_, imputer.posterior_mixture_ = drawn, drawn.mixture_
+
+
 def completed_copies(imputer, X, rng, n_imputations, sample_weight=None):
     """``n_imputations`` completed copies of ``X``, each under its own drawn model.
 

@@ -10,7 +10,7 @@ from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from . import _dask_impute
-from ._bootstrap import completed_copies, drawn_imputer
+from ._bootstrap import completed_copies, keep_posterior
 from ._dask import is_dask_collection
 from ._dialect import missing_mask, warn_of_dropped_features
 from ._filling import bounds_under, completed
@@ -328,10 +328,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             if is_dask_collection(X):
                 return _dask_impute.fit(self, X, rng, sample_weight)
             weights = fit_attributes(self, X, rng, sample_weight)
-            if self.sample_posterior and self.mixture_ is not None:
-                draw_rng = np.random.RandomState(rng.randint(MAX_SEED))
-                self.posterior_imputer_ = drawn_imputer(self, X, draw_rng, weights)
-                self.posterior_mixture_ = self.posterior_imputer_.mixture_
+            keep_posterior(self, X, rng, weights)
             # One generator for every transform's draws: fresh per call, repeated per script.
             self._draws_random_state = np.random.RandomState(rng.randint(MAX_SEED))
         return self
@@ -375,10 +372,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             weights = fit_attributes(self, X, rng, sample_weight)
             copies, models = completed_copies(self, X, rng, n_imputations, weights)
             self._draws_random_state = np.random.RandomState(rng.randint(MAX_SEED))
-            if self.sample_posterior and self.mixture_ is not None:
-                # A later transform draws under the first copy's model.
-                self.posterior_imputer_ = models[0]
-                self.posterior_mixture_ = models[0].mixture_
+            keep_posterior(self, X, rng, drawn=models[0])  # a later transform draws under it
         warn_of_dropped_features(self)
         return [_wrap_data_with_container("transform", copy, X, self) for copy in copies]
 
@@ -404,8 +398,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
             return _dask_impute.transform(self, X)
         if not self.sample_posterior:
             return self._transform(X)
-        # Drawn under the drawn model; without one (sample_posterior set after
-        # fit), under the fitted model with its parameters held fixed.
+        # Without a drawn model (sample_posterior set after fit): the fitted one's.
         return self._transform(X, self.posterior_imputer_, self._draws_random_state)
 
     def _transform(self, X, model=None, random_state=None):
