@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import _num_samples
 
+from ._completed_scale import remap_on_completed
 from ._impute_fit import MAX_SEED
 
 
@@ -63,6 +64,8 @@ def drawn_imputer(imputer, X, random_state, sample_weight=None):
 
     Its model (``mixture_`` on its ``imputation_scale_``) is one draw of the
     imputer's; it makes no draws of its own (``sample_posterior=False``).
+    On normal scores, its map is then re-estimated from the data it
+    completes (``_completed_scale``).
     (The draws it fills are clipped to the imputer's bounds, not its own
     choice of them.)
 
@@ -84,7 +87,8 @@ def drawn_imputer(imputer, X, random_state, sample_weight=None):
     weights = bayesian_bootstrap_weights(_num_samples(X), random_state, sample_weight)
     seed = random_state.randint(MAX_SEED)
     drawn = clone(imputer).set_params(sample_posterior=False, random_state=seed)
-    return drawn.fit(X, sample_weight=weights)
+    drawn.fit(X, sample_weight=weights)
+    return remap_on_completed(drawn, X, random_state, weights)
 
 
 def keep_posterior(imputer, X, rng, sample_weight=None, drawn=None):

@@ -1,5 +1,7 @@
 """Filling missing values under a fitted mixture: conditional expectations or draws."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from ._blocks import map_blocks
@@ -73,7 +75,9 @@ def completed(imputer, X, missing, model=None, random_state=None):
     return out
 
 
-def fill_missing(X, mixture, lower, upper, random_state=None, scale=None, wanted=None):
+def fill_missing(
+    X, mixture, lower, upper, random_state=None, scale=None, wanted=None, layouts=None
+):
     """Fill the NaN of ``X`` in place; every other cell stays as it is.
 
     Parameters
@@ -98,19 +102,24 @@ def fill_missing(X, mixture, lower, upper, random_state=None, scale=None, wanted
         ``scale``, the others get the map of their conditional mean, which
         is cheaper than their expectation (overimputation reads only the
         hidden cells).
+    layouts : LayoutCache or None
+        Keeps the layouts of the blocks' NaN for fills of the same cells
+        under other mixtures (the choice's scores); None works them out.
     """
     missing = np.isnan(X)
     incomplete = np.flatnonzero(missing.any(axis=1))
     if incomplete.size == 0:
         return
-    em = mixture._em()
+    em = mixture._em() if layouts is None else replace(mixture._em(), cache=layouts)
     model = mixture._mixture()
     step = max(1, BLOCK_VALUES // (model.n_components * X.shape[1]))
     slices = [slice(i, i + step) for i in range(0, incomplete.size, step)]
 
     def fill(rows):
         block = X[incomplete[rows]]
-        cond, shift = em.conditionals(block if scale is None else scale.forward(block), model)
+        key = None if layouts is None else ("fill", rows.start)
+        on_scale = block if scale is None else scale.forward(block)
+        cond, shift = em.conditionals(on_scale, model, key)
         resp = cond.log_prob
         normalise_log_responsibilities(resp)
         if random_state is not None:

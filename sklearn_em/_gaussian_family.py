@@ -229,10 +229,15 @@ class GaussianFamily:
                 out[part] = cond.log_prob
         return out
 
-    def conditionals(self, mixture, X):
-        """Conditional moments of rows ``X`` holding NaN, and the origin they are about."""
+    def conditionals(self, mixture, X, cache=None, key=None):
+        """Conditional moments of rows ``X`` holding NaN, and the origin they are about
+        (the layout of their NaN kept in ``cache`` under ``key``, if given)."""
         prepared = self.prepare(mixture, np.float64, X.shape[0])
-        return self._conditionals(prepared, X - prepared.shift), prepared.shift
+        Xc = X - prepared.shift
+        layout = None
+        if cache is not None and not self.type.diagonal:
+            layout = cache.layout(key, np.isnan(Xc), self.tuning)
+        return self._conditionals(prepared, Xc, layout), prepared.shift
 
     # -- parameters ------------------------------------------------------
 

@@ -47,21 +47,28 @@ DEFAULT_TUNING = Tuning()
 class LayoutCache:
     """The layouts of a fit's blocks, worked out on their first pass.
 
-    One cache serves one fit (one data array): a block's layout is kept
-    under its key, and recomputed if the block's NaN mask has changed.
+    A block's layout is kept under its key. One cache may serve the fits
+    and fills of a few arrays (the imputer's choice fits and scores on two
+    NaN masks of its data): a key keeps the layouts of up to ``per_key``
+    masks, the latest, and one is worked out anew for a mask it has not
+    seen.
     """
 
-    def __init__(self):
+    def __init__(self, per_key=4):
         self._layouts = {}
+        self.per_key = per_key
 
     def __len__(self):
-        return len(self._layouts)
+        return sum(map(len, self._layouts.values()))
 
     def layout(self, key, missing_mask, tuning=DEFAULT_TUNING):
-        layout = self._layouts.get(key)
-        if layout is None or not layout.describes(missing_mask):
-            layout = self._layouts[key] = Layout.of(missing_mask, tuning)
-        return layout
+        kept = self._layouts.setdefault(key, [])
+        for layout in kept:
+            if layout.describes(missing_mask):
+                return layout
+        kept.append(Layout.of(missing_mask, tuning))
+        del kept[: -self.per_key]
+        return kept[-1]
 
 
 @dataclass(frozen=True)

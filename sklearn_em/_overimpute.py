@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._filling import fill_missing
 from ._gaussian import SingularCovarianceError
+from ._missing_layout import LayoutCache
 from ._monitor import GAP_SAFETY
 from ._normal_scores import NormalScores
 from ._prior import ConjugatePrior
@@ -239,7 +240,10 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         _record(table, forms[0], first, shrinkages[0], "all", names[0], np.nan, 0.0)
         fitted = make(forms[0], first, shrinkages[0])._fit_unlabelled(data[first], sample_weight)
         return fitted, names[0], scales[first], table
-    score = _scorer(X, hidden, [bounds[name] for name in names], sample_weight)
+    # Every fit and score sees one of two NaN masks: X's, or X's with the
+    # cells hidden. Their layouts are worked out once.
+    layouts = LayoutCache()
+    score = _scorer(X, hidden, [bounds[name] for name in names], sample_weight, layouts)
     screens = {}  # (scale, shrinkage): the screen (None if it collapsed), its score, squares
 
     def screen(scale, shrinkage, start=None):
@@ -247,8 +251,8 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         rest = np.where(hidden, np.nan, data[scale])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model = loosened(make((1, "full"), scale, shrinkage, **_started_at(start)))
-            fitted = _fitted_or_none(model, rest, sample_weight)
+            model = loosened(make((1, "full"), scale, shrinkage, **started_at(start)))
+            fitted = _fitted_or_none(model, rest, sample_weight, layouts)
         scores, bound, squares = (
             _unscored(names) if fitted is None else score(fitted, scales[scale])
         )
@@ -270,7 +274,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
     fits, failures, scored, made_plain = [], [], [], []
     for form in forms:
         began = time.perf_counter()
-        start = _started_at(screened) if form == (1, "full") else {}
+        start = started_at(screened) if form == (1, "full") else {}
         try:
             candidate = make(form, scale, shrinkage, **start)
             made_plain.append(len(forms) > 1 and form[0] == 1 and bool(candidate.acceleration))
@@ -279,7 +283,7 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
             with warnings.catch_warnings():
                 if made_plain[-1]:  # its warning would advise the SQUAREM it had: see below
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                fits.append(candidate._fit_unlabelled(data[scale], sample_weight))
+                fits.append(candidate._fit_unlabelled(data[scale], sample_weight, layouts))
             scores, bound, _ = score(fits[-1], scales[scale])
         except SingularCovarianceError as error:
             # A component collapsed: this candidate loses.
@@ -313,12 +317,12 @@ def _preferred_scale(screens, scale_names, shrinkage, hidden, sample_weight):
     return fitted[_preferred(squares, weights, SCALE_EVIDENCE)[1]]
 
 
-def _scorer(X, hidden, bounds, sample_weight):
+def _scorer(X, hidden, bounds, sample_weight, layouts=None):
     """``score(mixture, scale=None)``: for each of ``bounds``, the RMSE in
     column standard deviations of the re-imputations of the hidden cells from
     the rest of their rows by a mixture fitted on ``scale`` (``fill_missing``),
     clipped to those bounds of the rest's range; and the bound to use
-    (``_preferred``)."""
+    (``_preferred``). ``layouts`` keeps the fills' layouts between scores."""
     overimputed = np.where(hidden, np.nan, X)
     rest_range = (np.nanmin(overimputed, axis=0), np.nanmax(overimputed, axis=0))
     limits = [np.broadcast_to(limit, X.shape)[hidden] for b in bounds for limit in b(rest_range)]
@@ -330,7 +334,9 @@ def _scorer(X, hidden, bounds, sample_weight):
 
     def score(mixture, scale=None):
         filled = overimputed.copy()
-        fill_missing(filled, mixture, -unbounded, unbounded, scale=scale, wanted=hidden)
+        fill_missing(
+            filled, mixture, -unbounded, unbounded, scale=scale, wanted=hidden, layouts=layouts
+        )
         # An expectation clipped after filling is the one filled clipped.
         values = filled[hidden]
         pairs = zip(limits[::2], limits[1::2], strict=True)
@@ -361,7 +367,7 @@ def _preferred(squares, weights, evidence=BOUND_EVIDENCE):
     return rmse, bound
 
 
-def _started_at(mixture):
+def started_at(mixture):
     """The settings that start EM from a fitted ``mixture`` (none for None)."""
     if mixture is None:
         return {}
@@ -378,9 +384,9 @@ def _unscored(names):
     return np.full(len(names), np.inf), 0, None
 
 
-def _fitted_or_none(mixture, X, sample_weight):
+def _fitted_or_none(mixture, X, sample_weight, layouts=None):
     try:
-        return mixture._fit_unlabelled(X, sample_weight)
+        return mixture._fit_unlabelled(X, sample_weight, layouts)
     except SingularCovarianceError:
         return None
 

@@ -304,16 +304,18 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
             return self._fit(X, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _fit_unlabelled(self, X, sample_weight=None):
+    def _fit_unlabelled(self, X, sample_weight=None, layouts=None):
         """``fit`` without the E-step that sets ``labels_`` (none is set).
 
         For the imputer's mixtures, which never label rows: one pass fewer.
+        ``layouts`` (a ``LayoutCache``) keeps the layouts of the NaN of
+        ``X``'s blocks for other fits on the same cells (the choice's).
         """
         with fitted_state_kept_on_failure(self):
-            self._fit(X, sample_weight, label=False)
+            self._fit(X, sample_weight, label=False, layouts=layouts)
         return self
 
-    def _fit(self, X, sample_weight=None, label=True):
+    def _fit(self, X, sample_weight=None, label=True, layouts=None):
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start_matches(X)
@@ -324,6 +326,8 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         if is_dask_collection(X):  # read from the source once, not once a pass
             X_fit, weights = persisted_if_it_fits(X_fit, weights)
         em = self._fitting_em(X_fit, weights)
+        if layouts is not None:
+            em = replace(em, cache=layouts)
         start = user_start(self, em.family, X.shape[1])
 
         trace = getattr(self, "_convergence_trace", self.lower_bound_) if warm else None

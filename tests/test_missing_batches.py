@@ -5,7 +5,8 @@ from itertools import pairwise, product
 import numpy as np
 import pytest
 
-from sklearn_em._missing_layout import Layout, Tuning, _batches
+from sklearn_em import EMImputer, _missing_layout
+from sklearn_em._missing_layout import Layout, LayoutCache, Tuning, _batches
 from sklearn_em._spd import spd_inverse
 
 # The three ways of inverting the blocks of missing coordinates, forced by
@@ -40,6 +41,39 @@ def test_layout_groups_every_incomplete_row_by_its_missing_coordinates():
     assert layout.describes(mask) and not layout.describes(~mask)
     # Small groups share a batched call: fewer calls than distinct counts of holes.
     assert len(layout.groups) < len(np.unique(mask.sum(axis=1)[mask.any(axis=1)]))
+
+
+def test_layout_cache_keeps_a_layout_per_mask_under_each_key():
+    rng = np.random.default_rng(0)
+    masks = [rng.random((50, 6)) < 0.3 for _ in range(3)]
+    cache = LayoutCache(per_key=2)
+    first = cache.layout("block", masks[0])
+    assert cache.layout("block", masks[1]) is not first
+    assert cache.layout("block", masks[0].copy()) is first  # kept beside the second
+    assert cache.layout("other", masks[0]) is not first  # keys do not share
+    cache.layout("block", masks[2])  # the oldest of "block" goes
+    assert cache.layout("block", masks[0]) is not first and len(cache) == 3
+    for mask in masks:
+        assert cache.layout("block", mask).describes(mask)
+
+
+def test_the_imputers_choice_works_out_each_layout_once(monkeypatch):
+    # Five fits and five scores see two NaN masks (the data's, and the data's
+    # with cells hidden); the fills see the hidden cells' incomplete rows.
+    rng = np.random.default_rng(0)
+    X = rng.multivariate_normal(np.zeros(4), 0.5 * np.eye(4) + 0.5, size=200)
+    holed = np.where(rng.random(X.shape) < 0.2, np.nan, X)
+    worked_out = []
+    of = Layout.of.__func__
+
+    def counted(cls, missing_mask, tuning=_missing_layout.DEFAULT_TUNING):
+        worked_out.append(missing_mask.shape)
+        return of(cls, missing_mask, tuning)
+
+    monkeypatch.setattr(Layout, "of", classmethod(counted))
+    imputer = EMImputer(random_state=0).fit(holed)
+    assert len(imputer.candidate_scores_["fit_time"]) >= 8  # several fits, each scored
+    assert len(worked_out) == 3
 
 
 @EVERY_ROUTE
