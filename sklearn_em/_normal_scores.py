@@ -25,6 +25,9 @@ TAIL_SHARE = 0.05
 MAX_KNOTS = 256
 # Knots whose terms are summed at once (a (k, n, KNOTS_PER_STEP) array).
 KNOTS_PER_STEP = 64
+# The least share of the weight below (or above) a knot: a weight that
+# rounds to none of the total still has a finite score.
+TINY_SHARE = np.finfo(np.float64).eps
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,11 @@ class NormalScores:
             distinct, inverse = np.unique(column[rows], return_inverse=True)
             counts = np.bincount(inverse, weights=row_weights, minlength=distinct.size)
             mid_ranks = np.cumsum(counts) - counts / 2
-            score = ndtri(mid_ranks / counts.sum())
+            score = ndtri(np.clip(mid_ranks / counts.sum(), TINY_SHARE, 1 - TINY_SHARE))
+            # A weight too small beside the rest's shares its neighbour's score:
+            # the map keeps the first value of each score, increasing strictly.
+            rising = np.r_[True, np.diff(score) > 0]
+            distinct, score = distinct[rising], score[rising]
             if distinct.size > MAX_KNOTS:
                 kept = np.unique(np.linspace(0, distinct.size - 1, MAX_KNOTS).round().astype(int))
                 distinct, score = distinct[kept], score[kept]

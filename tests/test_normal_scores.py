@@ -63,6 +63,19 @@ def test_weights_count_as_repeated_rows_and_zero_weights_as_no_rows():
     np.testing.assert_array_equal(kept, np.unique(only_there[~np.isnan(only_there)]))
 
 
+def test_weights_too_small_beside_the_rest_still_give_a_one_to_one_map():
+    # Bayesian bootstrap weights of concentrated sample weights can be this
+    # uneven: the lowest and highest values weigh nothing beside the rest.
+    X = np.arange(8.0)[:, None]
+    weights = np.r_[1e-300, 1e-300, np.ones(4), 1e-300, 1e-300]
+    scale = NormalScores.of(X, weights)
+    assert np.all(np.diff(scale.scores[0]) > 0) and np.all(np.isfinite(scale.scores[0]))
+    assert np.all(np.isfinite(scale.slopes[0])) and min(scale.slopes[0]) > 0
+    mapped = scale.forward(X)
+    assert np.all(np.isfinite(mapped)) and np.all(np.diff(mapped[:, 0]) >= 0)
+    np.testing.assert_allclose(scale.inverse(scale.forward(X[2:6])), X[2:6])
+
+
 def test_imputer_on_normal_scores_ignores_rows_of_weight_zero():
     rng = np.random.default_rng(4)
     X = rng.lognormal(size=(400, 3)) + rng.lognormal(size=(400, 1))
