@@ -98,16 +98,17 @@ def fill_missing(
         of the conditional distribution mapped back; then both are clipped.
         None: ``X``'s own.
     wanted : ndarray of bool of shape (n_samples, n_features) or None
-        The missing cells whose values will be read (None: all). On a
-        ``scale``, the others get the map of their conditional mean, which
-        is cheaper than their expectation (overimputation reads only the
-        hidden cells).
+        The missing cells whose values will be read (None: all); the rows
+        with none of them stay as they are, NaN included, and on a
+        ``scale`` the other cells of the rest get the map of their
+        conditional mean, which is cheaper than their expectation
+        (overimputation reads only the hidden cells).
     layouts : LayoutCache or None
         Keeps the layouts of the blocks' NaN for fills of the same cells
         under other mixtures (the choice's scores); None works them out.
     """
     missing = np.isnan(X)
-    incomplete = np.flatnonzero(missing.any(axis=1))
+    incomplete = np.flatnonzero((missing if wanted is None else missing & wanted).any(axis=1))
     if incomplete.size == 0:
         return
     em = mixture._em() if layouts is None else replace(mixture._em(), cache=layouts)

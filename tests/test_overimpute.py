@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_em import EMImputer
+from sklearn_em._filling import fill_missing
 from sklearn_em._monitor import GAP_SAFETY
 from sklearn_em._normal_scores import NormalScores
 from sklearn_em._overimpute import (
@@ -188,6 +189,26 @@ def _regression_imputed(gaussian, X):
         o = ~m
         row[m] = mean[m] + cov[np.ix_(m, o)] @ np.linalg.solve(cov[np.ix_(o, o)], row[o] - mean[o])
     return out
+
+
+@pytest.mark.parametrize("on_scores", [False, True])
+def test_a_fill_of_wanted_cells_fills_only_their_rows_and_as_a_whole_fill(on_scores):
+    rng = np.random.default_rng(0)
+    X = np.exp(rng.multivariate_normal(np.zeros(3), 0.5 * np.eye(3) + 0.5, size=120))
+    holed = np.where(rng.random(X.shape) < 0.3, np.nan, X)
+    scale = NormalScores.of(holed) if on_scores else None
+    mixture = GaussianMixture(2, random_state=0).fit(
+        holed if scale is None else scale.forward(holed)
+    )
+    wanted = np.isnan(holed) & (rng.random(X.shape) < 0.3)
+    unbounded = np.full(3, np.inf)
+    whole, part = holed.copy(), holed.copy()
+    fill_missing(whole, mixture, -unbounded, unbounded, scale=scale)
+    fill_missing(part, mixture, -unbounded, unbounded, scale=scale, wanted=wanted)
+    np.testing.assert_allclose(part[wanted], whole[wanted], rtol=1e-12)
+    untouched = ~wanted.any(axis=1)
+    assert untouched.any() and np.isnan(holed[untouched]).any()
+    np.testing.assert_array_equal(part[untouched], holed[untouched])
 
 
 def test_shrinkage_prior_is_a_ridge_towards_the_column_variances():
