@@ -23,11 +23,11 @@ Qbar +- t_4(0.975) sqrt((1 + 1/M) B) covers the full-data mean or not
 not the population's). EMImputer's ``fit_transform_multiple`` beside
 IterativeImputer(sample_posterior=True) with five seeds. The bias columns
 are the mean and root mean square of EMImputer's ``(Qbar - Q) / sqrt(B)``
-over the cell's intervals with ``B > 0``: an interval covers where it is at
+over the cell's intervals with a spread: an interval covers where it is at
 most ``t_4(0.975) sqrt(1.2)`` = 3.04 in size, so a large mean is bias, not
-a too narrow spread. "No spread" counts the intervals with ``B = 0`` (a
-feature whose observed cells hold one value, imputed as that value in
-every copy): misses.
+a too narrow spread. "No spread" counts the intervals with ``sqrt(B)``
+below 1e-9 (a feature whose observed cells hold one value, imputed as that
+value in every copy, or to rounding near it): misses.
 
 Choice-tolerance mode: the default EMImputer with its choice's fits
 stopped at each given ``_overimpute.CHOICE_TOL_PER_FEATURE`` (``fixedF``:
@@ -171,18 +171,24 @@ def run_errors(datasets, seeds, trees):
 
 def pooled_errors(imputations, X, columns):
     """Each column's ``(Qbar - full-data mean) / sqrt(B)``: the interval covers
-    where its size is at most ``t_{M-1}(0.975) sqrt(1 + 1/M)``."""
+    where its size is at most ``t_{M-1}(0.975) sqrt(1 + 1/M)``; inf where
+    ``sqrt(B)`` is below ``NO_SPREAD`` (the copies' means agree to rounding)."""
     means = np.array([np.asarray(completed)[:, columns].mean(axis=0) for completed in imputations])
-    return (means.mean(axis=0) - X[:, columns].mean(axis=0)) / means.std(axis=0, ddof=1)
+    spread = means.std(axis=0, ddof=1)
+    errors = means.mean(axis=0) - X[:, columns].mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spread < NO_SPREAD, np.inf, errors / spread)
 
 
+# The data are standardised: a spread of the means below this is rounding.
+NO_SPREAD = 1e-9
 COVERED = stats.t.ppf(0.975, M - 1) * np.sqrt(1 + 1 / M)
 
 
 def run_coverage(datasets, seeds):
     print(f"Coverage of the full-data column means, M={M}, {seeds} masks per cell")
     print("(bias: the mean and root mean square of EMImputer's (Qbar - Q) / sqrt(B),")
-    print("over its intervals with B > 0; no spread: those with B = 0)\n")
+    print("over its intervals with a spread; no spread: sqrt(B) < 1e-9)\n")
     print(
         "| dataset | mask | intervals | EMImputer | bias mean | bias rms | no spread "
         "| IterativeImputer |"
@@ -207,7 +213,7 @@ def run_coverage(datasets, seeds):
                 theirs.extend(pooled_errors(iterative, X, columns))
             ours, theirs = np.asarray(ours), np.asarray(theirs)
             covered, their_covered = np.abs(ours) <= COVERED, np.abs(theirs) <= COVERED
-            # No spread (B = 0: a feature whose observed cells hold one value,
+            # No spread (B ~ 0: a feature whose observed cells hold one value,
             # imputed as it) gives an infinite ratio: a miss, out of the bias.
             spread = np.isfinite(ours)
             mechanism = "MAR" if mask_fn is mar else "MCAR"
