@@ -26,8 +26,9 @@ are the mean and root mean square of EMImputer's ``(Qbar - Q) / sqrt(B)``
 over the cell's intervals with a spread: an interval covers where it is at
 most ``t_4(0.975) sqrt(1.2)`` = 3.04 in size, so a large mean is bias, not
 a too narrow spread. "No spread" counts the intervals with ``sqrt(B)``
-below 1e-9 (a feature whose observed cells hold one value, imputed as that
-value in every copy, or to rounding near it): misses.
+below 1e-9 that miss (a feature whose observed cells hold one value,
+imputed as that value in every copy, or to rounding near it, where the
+hidden ones differ); such an interval that is the full-data mean covers.
 
 Choice-tolerance mode: the default EMImputer with its choice's fits
 stopped at each given ``_overimpute.CHOICE_TOL_PER_FEATURE`` (``fixedF``:
@@ -169,26 +170,30 @@ def run_errors(datasets, seeds, trees):
     print(f"cells where EMImputer took longer than Iterative10: {slower or 'none'}")
 
 
+# The data are standardised: a spread of the means below this is rounding.
+NO_SPREAD = 1e-9
+
+
 def pooled_errors(imputations, X, columns):
     """Each column's ``(Qbar - full-data mean) / sqrt(B)``: the interval covers
-    where its size is at most ``t_{M-1}(0.975) sqrt(1 + 1/M)``; inf where
-    ``sqrt(B)`` is below ``NO_SPREAD`` (the copies' means agree to rounding)."""
+    where its size is at most ``t_{M-1}(0.975) sqrt(1 + 1/M)``. Where
+    ``sqrt(B)`` is below ``NO_SPREAD`` (the copies' means agree to rounding)
+    the interval is a point: 0 if it is the full-data mean to rounding, else inf."""
     means = np.array([np.asarray(completed)[:, columns].mean(axis=0) for completed in imputations])
     spread = means.std(axis=0, ddof=1)
     errors = means.mean(axis=0) - X[:, columns].mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(spread < NO_SPREAD, np.inf, errors / spread)
+        point = np.where(np.abs(errors) < NO_SPREAD, 0.0, np.inf)
+        return np.where(spread < NO_SPREAD, point, errors / spread)
 
 
-# The data are standardised: a spread of the means below this is rounding.
-NO_SPREAD = 1e-9
 COVERED = stats.t.ppf(0.975, M - 1) * np.sqrt(1 + 1 / M)
 
 
 def run_coverage(datasets, seeds):
     print(f"Coverage of the full-data column means, M={M}, {seeds} masks per cell")
     print("(bias: the mean and root mean square of EMImputer's (Qbar - Q) / sqrt(B),")
-    print("over its intervals with a spread; no spread: sqrt(B) < 1e-9)\n")
+    print("over its intervals with a spread; no spread: misses with sqrt(B) < 1e-9)\n")
     print(
         "| dataset | mask | intervals | EMImputer | bias mean | bias rms | no spread "
         "| IterativeImputer |"
@@ -213,8 +218,8 @@ def run_coverage(datasets, seeds):
                 theirs.extend(pooled_errors(iterative, X, columns))
             ours, theirs = np.asarray(ours), np.asarray(theirs)
             covered, their_covered = np.abs(ours) <= COVERED, np.abs(theirs) <= COVERED
-            # No spread (B ~ 0: a feature whose observed cells hold one value,
-            # imputed as it) gives an infinite ratio: a miss, out of the bias.
+            # No spread off the truth (B ~ 0: a feature whose observed cells
+            # hold one value, imputed as it) is inf: a miss, out of the bias.
             spread = np.isfinite(ours)
             mechanism = "MAR" if mask_fn is mar else "MCAR"
             totals.setdefault(mechanism, [[], []])

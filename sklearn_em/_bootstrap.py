@@ -62,12 +62,11 @@ def bayesian_bootstrap_weights(n_samples, random_state, sample_weight=None):
 def drawn_imputer(imputer, X, random_state, sample_weight=None):
     """A clone of ``imputer`` fitted to ``X`` under Bayesian bootstrap weights.
 
-    Its model (``mixture_`` on its ``imputation_scale_``) is one draw of the
-    imputer's; it makes no draws of its own (``sample_posterior=False``).
-    On normal scores, its map is then re-estimated from the data it
-    completes (``_completed_scale``).
-    (The draws it fills are clipped to the imputer's bounds, not its own
-    choice of them.)
+    Its model (``mixture_`` on its ``imputation_scale_``, whose map, on
+    normal scores, is re-estimated from the data it completes:
+    ``_completed_scale``) is one draw of the imputer's. It makes no draws of
+    its own (``sample_posterior=False``), and the draws filled under it are
+    clipped to the imputer's bounds, not its own choice of them.
 
     Parameters
     ----------

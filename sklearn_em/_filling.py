@@ -78,7 +78,7 @@ def completed(imputer, X, missing, model=None, random_state=None):
 def fill_missing(
     X, mixture, lower, upper, random_state=None, scale=None, wanted=None, layouts=None
 ):
-    """Fill the NaN of ``X`` in place; every other cell stays as it is.
+    """Fill the NaN of ``X`` (of its rows with a ``wanted`` cell) in place; every other cell stays.
 
     Parameters
     ----------

@@ -230,8 +230,10 @@ class GaussianFamily:
         return out
 
     def conditionals(self, mixture, X, cache=None, key=None):
-        """Conditional moments of rows ``X`` holding NaN, and the origin they are about
-        (the layout of their NaN kept in ``cache`` under ``key``, if given)."""
+        """Conditional moments of rows ``X`` holding NaN, and the origin they are about.
+
+        With a ``cache``, the layout of their NaN is kept in it under ``key``.
+        """
         prepared = self.prepare(mixture, np.float64, X.shape[0])
         Xc = X - prepared.shift
         layout = None

@@ -63,12 +63,14 @@ class LayoutCache:
 
     def layout(self, key, missing_mask, tuning=DEFAULT_TUNING):
         kept = self._layouts.setdefault(key, [])
+        packed = np.packbits(missing_mask, axis=1)
         for layout in kept:
-            if layout.describes(missing_mask):
+            if layout.describes(missing_mask, packed):
                 return layout
-        kept.append(Layout.of(missing_mask, tuning))
+        layout = Layout.of(missing_mask, tuning)
+        kept.append(layout)
         del kept[: -self.per_key]
-        return kept[-1]
+        return layout
 
 
 @dataclass(frozen=True)
@@ -157,11 +159,12 @@ class Layout:
             groups.append(PatternGroup.of(rows, patterns, of_row, width))
         return cls(missing_mask.shape, packed, tuple(groups), width)
 
-    def describes(self, missing_mask):
-        """Whether this is the layout of ``missing_mask``."""
-        return self.shape == missing_mask.shape and np.array_equal(
-            self.packed_mask, np.packbits(missing_mask, axis=1)
-        )
+    def describes(self, missing_mask, packed=None):
+        """Whether this is the layout of ``missing_mask`` (``packed``: its
+        bits packed along rows, if already known)."""
+        if packed is None:
+            packed = np.packbits(missing_mask, axis=1)
+        return self.shape == missing_mask.shape and np.array_equal(self.packed_mask, packed)
 
 
 def _batches(q_of_pattern, tuning):

@@ -52,7 +52,10 @@ class NormalScores:
         their mid-rank, and no score is infinite. With ``sample_weight`` the
         counts are the rows' weights, and values of rows of weight 0 are no
         knots (as if those rows were not there), unless no other row observes
-        the feature.
+        the feature. A value whose share of the weight rounds to nothing
+        beside its neighbour's (``TINY_SHARE``) shares its score, and only
+        the first of the values of one score is a knot: the map stays finite
+        and one to one.
         """
         X = np.asarray(X, dtype=np.float64)
         weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)

@@ -153,6 +153,15 @@ def shrinkage_prior(X, shrinkage, sample_weight=None):
     """
     if shrinkage <= 0:
         return None
+    total = X.shape[0] if sample_weight is None else sample_weight.sum()
+    return diagonal_prior(
+        X, max(shrinkage / (1 - shrinkage) * total, X.shape[1] + 1.0), sample_weight
+    )
+
+
+def diagonal_prior(X, dof, sample_weight=None):
+    """``shrinkage_prior``'s prior of ``dof`` degrees of freedom: its scale is
+    ``dof`` times the diagonal of ``X``'s observed column variances."""
     n_samples, d = X.shape
     weights = np.ones(n_samples) if sample_weight is None else sample_weight
     observed = ~np.isnan(X)
@@ -164,8 +173,7 @@ def shrinkage_prior(X, shrinkage, sample_weight=None):
     # A constant column still needs a positive scale; its own tiny variance would do.
     floor = 1e-12 * variances.max() if variances.max() > 0 else 1.0
     variances = np.maximum(variances, floor)
-    nu = max(shrinkage / (1 - shrinkage) * weights.sum(), d + 1.0)
-    return ConjugatePrior(shrinkage=0.0, dof=nu, scale=nu * np.diag(variances))
+    return ConjugatePrior(shrinkage=0.0, dof=dof, scale=dof * np.diag(variances))
 
 
 def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=None):
@@ -240,8 +248,9 @@ def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=No
         _record(table, forms[0], first, shrinkages[0], "all", names[0], np.nan, 0.0)
         fitted = make(forms[0], first, shrinkages[0])._fit_unlabelled(data[first], sample_weight)
         return fitted, names[0], scales[first], table
-    # Every fit and score sees one of two NaN masks: X's, or X's with the
-    # cells hidden. Their layouts are worked out once.
+    # Every fit sees one of two NaN masks, X's or X's with the cells hidden,
+    # and every score the rows of the second that hold a hidden cell: each
+    # layout is worked out once.
     layouts = LayoutCache()
     score = _scorer(X, hidden, [bounds[name] for name in names], sample_weight, layouts)
     screens = {}  # (scale, shrinkage): the screen (None if it collapsed), its score, squares

@@ -108,8 +108,8 @@ class EMImputer(TransformerMixin, BaseEstimator):
         values, or one call of :meth:`fit_transform_multiple`, gives proper
         multiple imputations: their spread carries the uncertainty of the
         model (its parameters, and which model the data choose) as well as
-        that of the missing values. ``fit`` then fits twice, with warnings
-        and ``verbose`` output from both.
+        that of the missing values. ``fit`` then fits at least twice, with
+        warnings and ``verbose`` output from the fits.
 
     min_value : float, array-like of shape (n_features,), 'observed' or 'auto', \
             default='auto'
@@ -156,10 +156,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         scores of its observed values (the normal quantile of its mid-rank,
         weighted by ``sample_weight``; linear between them, or between 256
         of them spread evenly in rank, and continued linearly past the
-        ends), which
-        brings skewed features and curved relations (ratios, powers) closer
-        to Gaussian; an expectation is the mean of its conditional
-        distribution mapped back, a draw is a draw mapped back. 'auto'
+        ends), which brings skewed features and curved relations (ratios,
+        powers) closer to Gaussian; an expectation is the mean of its
+        conditional distribution mapped back, a draw is a draw mapped back
+        (a drawn model's map is of the data it completes). 'auto'
         chooses between them by overimputation when ``n_components`` and
         ``covariance_type`` are both 'auto' (the normal scores only if
         their screen lowers the hidden cells' squared error by more than one
@@ -174,8 +174,7 @@ class EMImputer(TransformerMixin, BaseEstimator):
         every feature is empty. The expectations are taken under it. Its
         ``tol`` is the one it stopped at, and it labels no rows (no
         ``labels_``: its fit skips that pass). One Gaussian chosen among
-        other candidates was fitted by plain EM (``acceleration=None``),
-        which is faster there.
+        others was fitted by plain EM (``acceleration=None``).
 
     posterior_imputer_ : EMImputer or None
         With ``sample_posterior``, one draw of the model: a clone of this
@@ -183,8 +182,10 @@ class EMImputer(TransformerMixin, BaseEstimator):
         Rubin's Bayesian bootstrap weights (``Gamma(1)`` draws; with
         ``sample_weight``, ``Gamma(a)`` with ``a`` proportional to the
         weight and one on average over the rows of positive weight), seeded
-        by ``random_state``. Its ``mixture_``, on its ``imputation_scale_``, is
-        what ``transform`` draws under, within this imputer's bounds; its
+        by ``random_state``; on normal scores its map is then re-estimated
+        from the data it completes, in three rounds of draws and refits (its
+        ``n_iter_`` is the last's). Its ``mixture_``, on its scale, is what
+        ``transform`` draws under, within this imputer's bounds; its
         ``candidate_scores_`` show its own choice. None otherwise, and then
         draws (if ``sample_posterior`` is set after ``fit``) are taken under
         ``mixture_``, with the model held fixed.

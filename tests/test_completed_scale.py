@@ -1,8 +1,11 @@
 """A drawn model's normal-scores map, re-estimated from the data it completes."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import ndtri
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_em import EMImputer
 from sklearn_em._completed_scale import remap_on_completed
@@ -75,4 +78,29 @@ def test_drawn_models_on_normal_scores_keep_observed_values_and_dtype(dtype):
     # values the observed ones lack.
     drawn = imputer.posterior_imputer_
     assert np.all(_map_quantiles(drawn, 1) > _map_quantiles(imputer, 1) + 0.1)
-    assert drawn.n_iter_ == drawn.mixture_.n_iter_
+    again = EMImputer(scale="normal-scores", sample_posterior=True, random_state=0)
+    for first, second in zip(imputations, again.fit_transform_multiple(holed, 3), strict=True):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_rows_of_weight_zero_shape_no_drawn_map():
+    X, holed = _skewed_under_mar(2, n_samples=300)
+    holed[:20] = np.where(np.isnan(holed[:20]), np.nan, holed[:20] + 50.0)  # far off, weighted out
+    weights = np.r_[np.zeros(20), np.ones(280)]
+    imputer = EMImputer(1, covariance_type="full", scale="normal-scores", sample_posterior=True)
+    drawn = imputer.set_params(random_state=0).fit(holed, sample_weight=weights).posterior_imputer_
+    for j, values in enumerate(drawn._scale.values):
+        seen = holed[20:, j][~np.isnan(holed[20:, j])]
+        assert seen.min() <= values.min() and values.max() <= seen.max()
+
+
+def test_the_rounds_warn_once_when_their_refit_stops_short():
+    _, holed = _skewed_under_mar(0)
+    imputer = EMImputer(scale="normal-scores", max_iter=1, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        imputer.fit_transform_multiple(holed, 2)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    refits = [m for m in messages if "map of the data it completes" in m]
+    assert len(refits) == 2 and "Increase max_iter" in refits[0]
+    assert not any("acceleration='squarem'" in m for m in messages)

@@ -5,7 +5,8 @@ from itertools import pairwise, product
 import numpy as np
 import pytest
 
-from sklearn_em import EMImputer, _missing_layout
+from sklearn_em import EMImputer, GaussianMixture, _missing_layout
+from sklearn_em._filling import fill_missing
 from sklearn_em._missing_layout import Layout, LayoutCache, Tuning, _batches
 from sklearn_em._spd import spd_inverse
 
@@ -57,9 +58,30 @@ def test_layout_cache_keeps_a_layout_per_mask_under_each_key():
         assert cache.layout("block", mask).describes(mask)
 
 
+def test_a_shared_cache_gives_the_fits_and_fills_of_fresh_layouts():
+    rng = np.random.default_rng(1)
+    X = rng.multivariate_normal(np.zeros(4), 0.5 * np.eye(4) + 0.5, size=300)
+    holed = np.where(rng.random(X.shape) < 0.25, np.nan, X)
+    other = np.where(rng.random(X.shape) < 0.25, np.nan, X)
+    shared = LayoutCache()
+    GaussianMixture(2, random_state=0)._fit_unlabelled(other, layouts=shared)  # another mask
+    fresh = GaussianMixture(2, random_state=0)._fit_unlabelled(holed)
+    cached = GaussianMixture(2, random_state=0)._fit_unlabelled(holed, layouts=shared)
+    np.testing.assert_array_equal(cached.means_, fresh.means_)
+    np.testing.assert_array_equal(cached.covariances_, fresh.covariances_)
+    unbounded = np.full(4, np.inf)
+    filled = [holed.copy() for _ in range(3)]
+    fill_missing(filled[0], fresh, -unbounded, unbounded)
+    fill_missing(filled[1], fresh, -unbounded, unbounded, layouts=shared)
+    fill_missing(filled[2], fresh, -unbounded, unbounded, layouts=shared)  # from the cache
+    np.testing.assert_array_equal(filled[1], filled[0])
+    np.testing.assert_array_equal(filled[2], filled[0])
+
+
 def test_the_imputers_choice_works_out_each_layout_once(monkeypatch):
     # Five fits and five scores see two NaN masks (the data's, and the data's
     # with cells hidden); the fills see the hidden cells' incomplete rows.
+    # (200 rows of 4 features: one block, one part, so one layout a mask.)
     rng = np.random.default_rng(0)
     X = rng.multivariate_normal(np.zeros(4), 0.5 * np.eye(4) + 0.5, size=200)
     holed = np.where(rng.random(X.shape) < 0.2, np.nan, X)
