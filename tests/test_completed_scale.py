@@ -68,17 +68,23 @@ def test_no_rounds_and_the_original_scale_change_nothing():
 def test_drawn_models_on_normal_scores_keep_observed_values_and_dtype(dtype):
     _, holed = _skewed_under_mar(1)
     holed = holed.astype(dtype)
-    imputer = EMImputer(scale="normal-scores", sample_posterior=True, random_state=0)
+    # A bound at feature 1's observed median clips some of its draws.
+    floor = float(np.nanmedian(holed[:, 1]))
+    bounds = np.array([-np.inf, floor, -np.inf])
+    settings = dict(scale="normal-scores", sample_posterior=True, min_value=bounds)
+    imputer = EMImputer(**settings, random_state=0)
     imputations = imputer.fit_transform_multiple(holed, 3)
     observed = ~np.isnan(holed)
     for completed in imputations:
         assert completed.dtype == dtype and not np.isnan(completed).any()
         np.testing.assert_array_equal(completed[observed], holed[observed])
+        drawn = completed[~observed[:, 1], 1]
+        assert drawn.min() == np.asarray(floor, dtype=dtype)  # clipped there, none below
     # The drawn model's map is that of the completed feature, whose high
     # values the observed ones lack.
     drawn = imputer.posterior_imputer_
     assert np.all(_map_quantiles(drawn, 1) > _map_quantiles(imputer, 1) + 0.1)
-    again = EMImputer(scale="normal-scores", sample_posterior=True, random_state=0)
+    again = EMImputer(**settings, random_state=0)
     for first, second in zip(imputations, again.fit_transform_multiple(holed, 3), strict=True):
         np.testing.assert_array_equal(first, second)
 
