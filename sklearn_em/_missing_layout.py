@@ -48,10 +48,10 @@ class LayoutCache:
     """The layouts of a fit's blocks, worked out on their first pass.
 
     A block's layout is kept under its key. One cache may serve the fits
-    and fills of a few arrays (the imputer's choice fits and scores on two
-    NaN masks of its data): a key keeps the layouts of up to ``per_key``
-    masks, the latest, and one is worked out anew for a mask it has not
-    seen.
+    and fills of a few arrays (the imputer's choice fits on two NaN masks of
+    its data and scores on a third): a key keeps the layouts of up to
+    ``per_key`` masks, the latest, and one is worked out anew for a mask it
+    has not seen.
     """
 
     def __init__(self, per_key=4):
