@@ -77,16 +77,18 @@ def remap_on_completed(imputer, X, random_state, sample_weight=None, rounds=ROUN
     highest = np.array([values[-1] for values in scale.values])
     unbounded = np.full(X.shape[1], np.inf)
     refitted = False
+    on_scale = scale.forward(X)  # X on the scale of the latest fit
     for _ in range(rounds):
-        drawn = scale.forward(X)
+        drawn = on_scale.copy()
         fill_missing(drawn, mixture, -unbounded, unbounded, random_state)
         completed = np.clip(scale.inverse(drawn), lowest, highest)
         remapped = NormalScores.of(completed, sample_weight)
+        on_remapped = remapped.forward(X)
         try:
-            refit = _refit(imputer, mixture, remapped.forward(X), sample_weight)
+            refit = _refit(imputer, mixture, on_remapped, sample_weight)
         except SingularCovarianceError:
             break
-        scale, mixture, refitted = remapped, refit, True
+        scale, mixture, on_scale, refitted = remapped, refit, on_remapped, True
     if refitted and not mixture.converged_:
         warnings.warn(
             "A drawn model's refit on the map of the data it completes did not converge "

@@ -105,7 +105,8 @@ def fill_missing(
         (overimputation reads only the hidden cells).
     layouts : LayoutCache or None
         Keeps the layouts of the blocks' NaN for fills of the same cells
-        under other mixtures (the choice's scores); None works them out.
+        under other mixtures (the choice's scores); None: a cache of this
+        fill's own.
     """
     missing = np.isnan(X)
     incomplete = np.flatnonzero((missing if wanted is None else missing & wanted).any(axis=1))
@@ -118,9 +119,8 @@ def fill_missing(
 
     def fill(rows):
         block = X[incomplete[rows]]
-        key = None if layouts is None else ("fill", rows.start)
         on_scale = block if scale is None else scale.forward(block)
-        cond, shift = em.conditionals(on_scale, model, key)
+        cond, shift = em.conditionals(on_scale, model, ("fill", rows.start))
         resp = cond.log_prob
         normalise_log_responsibilities(resp)
         if random_state is not None:

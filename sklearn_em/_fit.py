@@ -136,12 +136,10 @@ class EM:
         """The most probable component of each row."""
         return self.per_row(X, params, _pass.most_probable, dtype=np.intp)
 
-    def conditionals(self, X, params, key=None):
-        """Conditional moments of rows of ``X`` holding NaN (one block), and their origin.
-
-        With a ``key``, the block's layout is kept in the cache under it.
-        """
-        return self.family.conditionals(params, X, None if key is None else self.cache, key)
+    def conditionals(self, X, params, key):
+        """Conditional moments of rows of ``X`` holding NaN (one block), and their
+        origin; the block's layout is kept in the cache under ``key``."""
+        return self.family.conditionals(params, X, self.cache, key)
 
 
 def run_plain_em(X, start, em, monitor):
