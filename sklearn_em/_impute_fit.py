@@ -37,7 +37,12 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
     if not modelled.any():
         return weights
     candidates = candidate_settings(
-        imputer.n_components, imputer.covariance_type, X.shape[0], imputer.prior, imputer.scale
+        imputer.n_components,
+        imputer.covariance_type,
+        X.shape,
+        imputer.prior,
+        imputer.scale,
+        total=None if weights is None else weights.sum(),
     )
 
     def make_mixture(n_components, covariance_type, **overrides):

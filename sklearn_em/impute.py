@@ -46,14 +46,14 @@ class EMImputer(TransformerMixin, BaseEstimator):
         covariance type, by overimputation: 10% of the observed cells are
         hidden and each candidate imputes them back (RMSE in each column's
         standard deviations). Chosen models have their covariances shrunk
-        towards the column variances (weight 0.02 or 0.1, screened with one
-        Gaussian fitted to the rest), and are fitted on each feature's
-        normal scores if a Gaussian screened there does clearly better
-        (``scale``); then one full Gaussian (the classic EM imputer) and
-        three tied components are fitted to all the data and the one whose
-        re-imputations land closest is kept. A candidate needs
-        20 rows per component; with fewer than 30 cells to hide, the first
-        is used unscored. ``candidate_scores_`` lists every fit's score.
+        towards the column variances (weight 0.1 or the least proper prior's,
+        ``(n_features + 1) / (n_features + 1 + n_samples)``, screened with one
+        Gaussian fitted to the rest) and are fitted on each feature's normal
+        scores if a Gaussian screened there does clearly better (``scale``).
+        Then one full Gaussian (the classic EM imputer) and three tied
+        components are fitted to all the data; the one whose re-imputations
+        land closest is kept. A candidate needs 20 rows per component; with
+        fewer than 30 cells to hide, the first is used unscored.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of a missing value, as in scikit-learn's imputers.

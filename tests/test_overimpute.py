@@ -23,6 +23,7 @@ from sklearn_em._overimpute import (
     candidate_settings,
     cells_to_hide,
     choose_mixture,
+    shrinkage_levels,
     shrinkage_prior,
 )
 from sklearn_em.mixture import GaussianMixture
@@ -53,7 +54,7 @@ def test_each_score_is_the_error_of_an_independent_fit(curved):
     # Lognormal features are a Gaussian on their normal scores: those win.
     X = _holed_lognormal() if curved else _holed_iris()[1]
     hidden = cells_to_hide(~np.isnan(X), np.random.RandomState(1))
-    candidates = candidate_settings("auto", "auto", X.shape[0])
+    candidates = candidate_settings("auto", "auto", X.shape)
 
     def make(k, kind, **overrides):
         return GaussianMixture(k, covariance_type=kind, random_state=0, **overrides)
@@ -79,7 +80,7 @@ def test_each_score_is_the_error_of_an_independent_fit(curved):
     # at the best screened shrinkage, on the scale chosen.
     screened = [row for row in rows if row[4] == "rest"]
     assert [row[2:4] for row in screened[::2]] == [
-        *(("original", level) for level in AUTO_SHRINKAGES),
+        *(("original", level) for level in candidates.shrinkages),
         ("normal-scores", min(screened[:-2], key=lambda row: row[6])[3]),
     ]
     best_shrinkage = screened[-1][3]
@@ -230,6 +231,39 @@ def test_shrinkage_prior_is_a_ridge_towards_the_column_variances():
     few = shrinkage_prior(X[:20], 0.02)
     assert few.dof == 4
     np.testing.assert_allclose(np.diag(few.scale), 4 * np.nanvar(X[:20], axis=0))
+
+
+def test_the_least_shrinkage_is_the_least_proper_prior_at_any_number_of_rows():
+    d = 5
+    least, most = shrinkage_levels(d, 1000)
+    assert (least, most) == (pytest.approx((d + 1) / (d + 1 + 1000)), 0.1)
+    X = np.random.default_rng(0).normal(size=(1000, d))
+    assert shrinkage_prior(X, least).dof == pytest.approx(d + 1)
+    assert shrinkage_prior(X, most).dof == pytest.approx(0.1 / 0.9 * 1000)
+    # On few rows the weight 0.1 is below the least proper prior's: one level.
+    assert shrinkage_levels(d, 9 * (d + 1) - 1) == (pytest.approx((d + 1) / (10 * (d + 1) - 1)),)
+    assert candidate_settings("auto", "auto", (1000, d), total=50.0).shrinkages == (
+        shrinkage_levels(d, 50.0)
+    )
+
+
+def test_on_many_rows_the_least_shrinkage_imputes_as_no_shrinkage():
+    # Nearly collinear Gaussian columns: a shrinkage of fixed weight (0.02,
+    # the rule before) bends the conditional means through the smallest
+    # eigenvalue, however many rows there are; the least proper prior's
+    # weight vanishes as rows are added.
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(5000, 5)) @ rng.normal(size=(5, 5))
+    hidden = rng.random(truth.shape) < 0.1
+    X = np.where(hidden, np.nan, truth)
+    chosen = EMImputer(1, random_state=0).fit(X)  # the shrinkage is chosen
+    classic = EMImputer(1, covariance_type="full", random_state=0).fit(X)
+    assert chosen.mixture_.prior.dof == pytest.approx(X.shape[1] + 1)
+
+    def rmse(imputer):
+        return np.sqrt(np.mean((imputer.transform(X)[hidden] - truth[hidden]) ** 2))
+
+    assert rmse(chosen) <= 1.002 * rmse(classic)
 
 
 def test_the_default_chooses_and_reports_its_candidates():
