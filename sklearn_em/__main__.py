@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ._cli_parser import build_parser
-from ._criterion_plot import criterion_png, pyplot
+from ._criterion_plot import criterion_image, image_format, pyplot
 from ._output import STDOUT, check_outputs, columns_writer, completed_writer, write_outputs
 from ._table import InputError, import_pandas, open_source, read_table
 
@@ -120,6 +120,7 @@ def cluster(args):
     from . import GaussianMixtureIC
 
     check_outputs([args.output] + ([args.plot] if args.plot else []), [args.data])
+    image = image_format(args.plot) if args.plot else None
     plt = pyplot() if args.plot else None
     table = _read(args)
     ks = args.k or list(range(1, min(9, len(table.values)) + 1))
@@ -156,8 +157,10 @@ def cluster(args):
         columns.update(zip(_proba_names(len(proba)), proba, strict=True))
     writers = {args.output: columns_writer(table, columns)}
     if plt is not None:
-        png = criterion_png(plt, selector.criterion_, args.criterion, selector.best_params_)
-        writers[args.plot] = lambda f: f.write(png)
+        drawn = criterion_image(
+            plt, selector.criterion_, args.criterion, selector.best_params_, image
+        )
+        writers[args.plot] = lambda f: f.write(drawn)
     write_outputs(writers)
     for path in writers:
         if path != STDOUT:

@@ -204,7 +204,9 @@ def build_parser():
         "--proba", action="store_true", help="also write each component's probability"
     )
     clusters.add_argument(
-        "--plot", metavar="PNG", help="draw the criterion against k (needs matplotlib)"
+        "--plot",
+        metavar="IMAGE",
+        help="draw the criterion against k into a .png, .pdf or .svg file (needs matplotlib)",
     )
 
     imputes = commands.add_parser(

@@ -1,8 +1,23 @@
 """The command line's --plot: the criterion against k, one panel per covariance type."""
 
 import io
+from pathlib import Path
 
 from ._table import InputError
+
+# The image formats --plot writes, named by the file's extension.
+IMAGE_FORMATS = ("png", "pdf", "svg")
+
+
+def image_format(path):
+    """The format --plot writes ``path`` in, from its extension; an InputError for another."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in IMAGE_FORMATS:
+        raise InputError(
+            f"--plot {path}: the image's format follows its name; end it in "
+            f"{', '.join('.' + name for name in IMAGE_FORMATS)}."
+        )
+    return suffix
 
 
 def pyplot():
@@ -17,8 +32,8 @@ def pyplot():
     return plt
 
 
-def criterion_png(plt, criterion, name, best, keep=None):
-    """The PNG bytes of the criterion curves, the chosen model marked.
+def criterion_image(plt, criterion, name, best, image="png", keep=None):
+    """The bytes of the criterion curves in format ``image``, the chosen model marked.
 
     Each covariance type gets its own panel and y scale, so a type whose values lie far
     from the others (often 'spherical') does not flatten them. ``keep``, a list, receives
@@ -56,7 +71,7 @@ def criterion_png(plt, criterion, name, best, keep=None):
     )
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format=image, dpi=100)
     if keep is None:
         plt.close(fig)
     else:

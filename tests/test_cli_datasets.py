@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 
 from sklearn_em.__main__ import main
-from sklearn_em._criterion_plot import criterion_png, pyplot
+from sklearn_em._criterion_plot import criterion_image, pyplot
 from sklearn_em._table import Source, read_table
 
 
@@ -87,7 +87,7 @@ def test_criterion_plot_has_a_panel_per_covariance_type_and_marks_the_best():
         "bic": [10.0, 5.0, 7.0, 1000.0, 900.0, 950.0],
     }
     shown = []
-    png = criterion_png(
+    png = criterion_image(
         plt, criterion, "bic", {"n_components": 2, "covariance_type": "full"}, keep=shown
     )
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

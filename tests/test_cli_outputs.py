@@ -86,6 +86,20 @@ def test_plot_and_labels_are_refused_together(tmp_path, capsys, data):
     assert_refused(capsys, argv, tmp_path, data, "named for two outputs")
 
 
+def test_the_plot_takes_its_format_from_its_name(tmp_path, capsys, data):
+    pytest.importorskip("matplotlib")
+    for name in ("bic.pdf", "bic.PNG", "bic.svg"):
+        argv = [*CLUSTER, data, "--k", "1-2", "-o", tmp_path / "l.csv", "--plot", tmp_path / name]
+        assert main([str(arg) for arg in argv]) == 0
+    assert (tmp_path / "bic.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "bic.PNG").read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in (tmp_path / "bic.svg").read_bytes()[:1000]
+    capsys.readouterr()
+    for name in ("bic.txt", "bic"):
+        argv = [*CLUSTER, data, "-o", tmp_path / "o.csv", "--plot", tmp_path / name]
+        assert_refused(capsys, argv, tmp_path, data, "end it in .png, .pdf, .svg")
+
+
 def test_a_failed_write_leaves_nothing_behind(tmp_path):
     def fail(f):
         f.write(b"half")
