@@ -122,6 +122,12 @@ def pool_estimates(estimates, variances, complete_dof=None):
         raise ValueError("estimates and variances must be finite.")
     if (variances < 0).any():
         raise ValueError("variances must be non-negative: they are squared standard errors.")
+    if complete_dof is not None and not (np.isfinite(complete_dof) and complete_dof > 0):
+        raise ValueError(
+            "complete_dof must be a positive number, the degrees of freedom of the "
+            f"analysis on complete data (e.g. n_samples - n_parameters); got {complete_dof}. "
+            "None assumes a large sample."
+        )
     m = estimates.shape[0]
     qbar = estimates.mean(axis=0)
     ubar = variances.mean(axis=0)

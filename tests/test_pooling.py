@@ -78,3 +78,9 @@ def test_nothing_missing_means_no_missing_information():
 def test_bad_input(estimates, variances, message):
     with pytest.raises(ValueError, match=message):
         pool_estimates(estimates, variances)
+
+
+@pytest.mark.parametrize("complete_dof", [0, -5, np.inf, np.nan])
+def test_complete_dof_must_be_a_positive_number(complete_dof):
+    with pytest.raises(ValueError, match="complete_dof must be a positive number"):
+        pool_estimates([1.0, 1.2], [0.1, 0.1], complete_dof=complete_dof)
