@@ -5,6 +5,8 @@ matplotlib is needed only here. See the gallery example
 ``plot_imputation_diagnostics.py``.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
@@ -12,6 +14,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dialect import with_nan_where_missing
 from ._filling import fill_missing
+from .impute import EMImputer
+
+__all__ = ["dispersed_starts", "imputed_densities", "log_likelihood_trace", "overimputation"]
 
 
 def log_likelihood_trace(imputer):
@@ -56,7 +61,7 @@ def overimputation(imputer, X, n_draws=50, confidence=0.9, random_state=None):
     X : array-like of shape (n_samples, n_features)
         Data with missing values, e.g. the training data.
     n_draws : int, default=50
-        Posterior draws per cell for the intervals.
+        Posterior draws per cell for the intervals, at least 2.
     confidence : float, default=0.9
         The intervals' nominal coverage.
     random_state : int, RandomState instance or None, default=None
@@ -71,7 +76,11 @@ def overimputation(imputer, X, n_draws=50, confidence=0.9, random_state=None):
     figure : matplotlib.figure.Figure
         Per feature, the re-imputations against the observed values.
     """
+    _check_count("n_draws", n_draws, 2)
+    if not (isinstance(confidence, Real) and 0 < confidence < 1):
+        raise ValueError(f"confidence must lie strictly between 0 and 1; got {confidence!r}.")
     Xm, lower, upper = _modelled(imputer, X)
+    labels = _labels(imputer)
     rng = check_random_state(random_state)
     tail = (1 - confidence) / 2
     parts = {name: [] for name in ("feature", "row", "observed", "imputed", "lower", "upper")}
@@ -101,7 +110,7 @@ def overimputation(imputer, X, n_draws=50, confidence=0.9, random_state=None):
         ax.plot(observed, imputed, ".", markersize=3)
         ends = [observed.min(), observed.max()]
         ax.plot(ends, ends, color="k", linewidth=1)
-        ax.set_title(f"feature {j}: {data['coverage'][j]:.0%} inside", fontsize=9)
+        ax.set_title(f"{labels[j]}: {data['coverage'][j]:.0%} inside", fontsize=9)
         ax.set_xlabel("observed")
         ax.set_ylabel("re-imputed")
     figure.tight_layout()
@@ -129,7 +138,8 @@ def imputed_densities(imputer, X, bins=30):
         For each modelled feature (its index among them) with missing
         values: its observed values and its imputed values.
     figure : matplotlib.figure.Figure
-        The two densities per feature.
+        The two densities per feature, titled by its name (or its column in
+        ``X``); with nothing missing, a note that says so.
     """
     Xm, lower, upper = _modelled(imputer, X)
     filled = Xm.copy()
@@ -137,13 +147,18 @@ def imputed_densities(imputer, X, bins=30):
     missing = np.isnan(Xm)
     features = np.flatnonzero(missing.any(axis=0))
     data = {int(j): (Xm[~missing[:, j], j], filled[missing[:, j], j]) for j in features}
+    labels = _labels(imputer)
     figure, axes = _figure(max(1, len(data)))
     for ax, (j, (observed, imputed)) in zip(axes, data.items(), strict=False):
         edges = np.histogram_bin_edges(np.concatenate([observed, imputed]), bins=bins)
         ax.hist(observed, bins=edges, density=True, alpha=0.5, label="observed")
         ax.hist(imputed, bins=edges, density=True, alpha=0.5, label="imputed")
-        ax.set_title(f"feature {j}", fontsize=9)
-    axes[0].legend(fontsize=8)
+        ax.set_title(labels[j], fontsize=9)
+    if data:
+        axes[0].legend(fontsize=8)
+    else:
+        axes[0].set_axis_off()
+        axes[0].text(0.5, 0.5, "no value of X is missing", ha="center", va="center")
     figure.tight_layout()
     return data, figure
 
@@ -158,7 +173,7 @@ def dispersed_starts(imputer, X, n_starts=5, random_state=None):
     X : array-like of shape (n_samples, n_features)
         The training data.
     n_starts : int, default=5
-        The number of starts, each from responsibilities given by random
+        The number of starts (at least 1), each from responsibilities given by random
         rows of ``X`` ('random_from_data').
     random_state : int, RandomState instance or None, default=None
         Seeds the starts.
@@ -171,6 +186,7 @@ def dispersed_starts(imputer, X, n_starts=5, random_state=None):
     figure : matplotlib.figure.Figure
         The traces, one line per start.
     """
+    _check_count("n_starts", n_starts, 1)
     Xm, _, _ = _modelled(imputer, X)
     if imputer._scale is not None:  # the mixture was fitted on the normal scores
         Xm = imputer._scale.forward(Xm)
@@ -201,6 +217,12 @@ def dispersed_starts(imputer, X, n_starts=5, random_state=None):
 
 
 def _mixture(imputer):
+    if not isinstance(imputer, EMImputer):
+        raise TypeError(
+            f"The diagnostics look inside a fitted EMImputer; got {type(imputer).__name__}. "
+            "For a Pipeline, pass its imputer step (e.g. pipeline[0] or "
+            "pipeline.named_steps['emimputer'])."
+        )
     check_is_fitted(imputer, "n_iter_")
     if imputer.mixture_ is None:
         raise ValueError("The imputer has no mixture: every feature was empty during fit.")
@@ -214,6 +236,18 @@ def _modelled(imputer, X):
     modelled = ~imputer._empty_features
     lower, upper = imputer._bounds()
     return with_nan_where_missing(X, missing, modelled), lower[modelled], upper[modelled]
+
+
+def _labels(imputer):
+    """A title for each modelled feature: its name, or its column in the input."""
+    columns = np.flatnonzero(~imputer._empty_features)
+    names = getattr(imputer, "feature_names_in_", None)
+    return [str(names[c]) if names is not None else f"feature {c}" for c in columns]
+
+
+def _check_count(name, value, least):
+    if not (isinstance(value, Integral) and value >= least):
+        raise ValueError(f"{name} must be an integer of at least {least}; got {value!r}.")
 
 
 def _figure(n_panels):

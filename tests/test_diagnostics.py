@@ -74,3 +74,44 @@ def test_an_imputer_without_a_mixture_is_refused():
     imputer = EMImputer(keep_empty_features=True).fit(np.full((5, 2), np.nan))
     with pytest.raises(ValueError, match="no mixture"):
         log_likelihood_trace(imputer)
+
+
+def test_what_is_not_a_fitted_emimputer_is_refused_by_name(gaussian):
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    holed, _ = gaussian
+    for other in (SimpleImputer().fit(holed), make_pipeline(EMImputer()).fit(holed)):
+        with pytest.raises(TypeError, match=f"got {type(other).__name__}.*imputer step"):
+            overimputation(other, holed)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda imputer, X: overimputation(imputer, X, n_draws=1), "n_draws must be"),
+        (lambda imputer, X: overimputation(imputer, X, confidence=1.5), "confidence must"),
+        (lambda imputer, X: dispersed_starts(imputer, X, n_starts=0), "n_starts must be"),
+    ],
+)
+def test_bad_diagnostic_settings_name_themselves(gaussian, call, message):
+    holed, imputer = gaussian
+    with pytest.raises(ValueError, match=message):
+        call(imputer, holed)
+
+
+def test_figures_name_the_input_columns_and_say_when_nothing_is_missing():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(80, 3)), columns=["age", "empty", "height"])
+    frame["empty"] = np.nan
+    frame.loc[::5, "height"] = np.nan
+    imputer = EMImputer(1, covariance_type="full", random_state=0).fit(frame)
+    data, figure = imputed_densities(imputer, frame)
+    # "height" is the second modelled feature and the third column.
+    assert list(data) == [1] and [ax.get_title() for ax in figure.axes] == ["height"]
+    plt.close(figure)
+    complete = EMImputer(1, covariance_type="full", random_state=0).fit(frame.fillna(0.0))
+    data, figure = imputed_densities(complete, frame.fillna(0.0))
+    assert data == {} and "no value of X is missing" in figure.axes[0].texts[0].get_text()
+    plt.close(figure)
