@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
+import threadpoolctl
 from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
@@ -161,7 +162,9 @@ def _one_blas_thread():
     global _cap_holders, _cap
     with _cap_lock:
         if _cap_holders == 0:
+            _release_blas_control()
             _cap = _controller().limit(limits=1, user_api="blas")
+            _release_blas_control()
         _cap_holders += 1
     try:
         yield
@@ -169,8 +172,26 @@ def _one_blas_thread():
         with _cap_lock:
             _cap_holders -= 1
             if _cap_holders == 0:
+                _release_blas_control()
                 _cap.restore_original_limits()
                 _cap = None
+                _release_blas_control()
+
+
+def _release_blas_control():
+    """Let the next thread set OpenBLAS's process-wide pool.
+
+    Since threadpoolctl 3.8, only the first thread to set it may change it
+    again until it is released (and ``limit()`` outside a ``with`` never
+    releases it): the cap taken on a worker thread after one taken on the
+    main thread did nothing, and one lifted by another thread than set it
+    stayed. The cap is set and lifted under ``_cap_lock``, so releasing
+    around each change cannot let two of its changes fight.
+    """
+    controller = getattr(threadpoolctl, "OpenBLASController", None)
+    release = getattr(controller, "clear_controlling_thread", None)
+    if release is not None:
+        release(force=True)
 
 
 @functools.cache

@@ -75,22 +75,41 @@ def test_an_error_in_any_thread_reaches_the_caller_and_blas_is_restored(failing_
     assert len(ran) == settled  # no block of the failed run went on in the background
 
 
-def test_overlapping_caps_from_many_threads_restore_the_limits_from_before():
+@pytest.mark.parametrize("capped_on_the_main_thread_first", [False, True])
+def test_overlapping_caps_from_many_threads_restore_the_limits_from_before(
+    capped_on_the_main_thread_first,
+):
+    if capped_on_the_main_thread_first:
+        # threadpoolctl then let only the main thread change OpenBLAS: the
+        # workers' cap did nothing.
+        with single_blas_thread(True):
+            pass
+    with threadpool_limits(2, user_api="blas"):  # something to cap, on any machine
+        _caps_from_threads_restore(_blas_thread_counts())
+
+
+def _caps_from_threads_restore(before):
     import threading
 
-    before = _blas_thread_counts()
     entered = threading.Barrier(8)
+    inside = []
 
     def hold():
         with single_blas_thread(True):
             entered.wait()  # all eight hold the cap at once, then leave in any order
-            assert _blas_thread_counts() == {1}
+            inside.append(_blas_thread_counts())
+            entered.wait()
 
     threads = [threading.Thread(target=hold) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert inside == [{1}] * 8
+    assert _blas_thread_counts() == before
+    # The main thread can still set the limits after the workers' cap.
+    with threadpool_limits(1, user_api="blas"):
+        assert _blas_thread_counts() == {1}
     assert _blas_thread_counts() == before
 
 
