@@ -7,6 +7,7 @@ from ._dialect import marks_nan, missing_mask, observed_range, with_nan_where_mi
 from ._filling import bound_choices
 from ._overimpute import candidate_settings, cells_to_hide, choose_mixture
 from ._sample_weight import validated_sample_weight
+from ._validation import check_spread_fits
 from .mixture import mixture_with_settings_of, validate_with_nan
 
 MAX_SEED = np.iinfo(np.int32).max
@@ -36,6 +37,7 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
     X = with_nan_where_missing(X, missing, modelled)
     if not modelled.any():
         return weights
+    check_spread_fits(X, columns=np.flatnonzero(modelled))
     candidates = candidate_settings(
         imputer.n_components,
         imputer.covariance_type,

@@ -119,3 +119,26 @@ def as_float_array(value, parameter, label, shape):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{parameter} must be finite; it holds NaN or inf.")
     return array
+
+
+def check_spread_fits(X, columns=None):
+    """Refuse features spread too far for a covariance in float64 to hold.
+
+    A spread whose square, summed over the rows, overflows float64 makes
+    every covariance infinite; the fit would fail later with an error about
+    a singular covariance or a prior the user never gave. ``columns`` are
+    the features' indices in the user's data (by default ``0, 1, ...``).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        spreads = np.array(
+            [np.ptp(column[~np.isnan(column)]) for column in X.T.astype(np.float64)]
+        )
+        too_far = np.flatnonzero(~np.isfinite(spreads**2 * X.shape[0]))
+    if too_far.size:
+        named = too_far if columns is None else np.asarray(columns)[too_far]
+        raise ValueError(
+            f"Feature(s) {', '.join(map(str, named))} spread over more than float64 can "
+            f"square (up to {spreads[too_far].max():.3g} between their smallest and largest "
+            "values): no covariance can hold them. Rescale those features first, e.g. with "
+            "sklearn.preprocessing.StandardScaler, or take logarithms of positive data."
+        )

@@ -315,6 +315,20 @@ def test_bad_bounds_and_markers_get_clear_errors(iris_holed, settings, message):
         EMImputer(**settings).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore:Skipping features without any observed values")
+@pytest.mark.parametrize("settings", [{}, {"n_components": 1, "covariance_type": "full"}])
+def test_features_spread_beyond_float64_are_named(settings):
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    X[:, 0] = np.nan  # dropped: the message counts the user's columns
+    X[3, 1] = np.nan
+    X[5, 3] = 1e160
+    with pytest.raises(ValueError, match=r"Feature\(s\) 3 spread over more than float64"):
+        EMImputer(random_state=0, **settings).fit(X)
+    X[5, 3] = 1e150  # squared, still finite: fitted
+    filled = EMImputer(random_state=0, **settings).fit_transform(X)
+    assert np.isfinite(filled).all()
+
+
 def test_column_transformer_with_a_numeric_marker_and_pickling():
     data = load_diabetes()
     X = np.where(np.isnan(_with_holes(data.data, 0.2, seed=4)), -999.0, data.data)
