@@ -102,6 +102,8 @@ def _read(args):
         f"read {n} rows, {d} feature columns ({table.layout.encoding}, separator "
         f"{table.layout.sep!r}) in {time.perf_counter() - started:.1f}s"
     )
+    if n < 2:
+        raise InputError(f"{source.name} has {n} data row(s); a mixture needs at least 2.")
     return table
 
 

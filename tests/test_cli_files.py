@@ -264,6 +264,14 @@ def test_the_default_k_range_stops_at_the_number_of_rows(tmp_path, capsys):
     assert ("one component per row" in captured.err) == (best == "3")
 
 
+@pytest.mark.parametrize("command", [CLUSTER, IMPUTE])
+def test_one_data_row_is_refused_by_name(tmp_path, capsys, command):
+    data = tmp_path / "one.csv"
+    data.write_text("x,y\n1,2\n")
+    argv = [*command, data, "-o", tmp_path / "o.csv"]
+    assert_refused(capsys, argv, tmp_path, data, "one.csv has 1 data row(s); a mixture needs")
+
+
 def test_prior_reaches_the_imputer(tmp_path, data):
     from sklearn_em import EMImputer
 
