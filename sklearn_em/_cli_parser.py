@@ -1,6 +1,7 @@
 """The command line's arguments: their types, help texts and examples."""
 
 import argparse
+import csv
 import textwrap
 
 import numpy as np
@@ -48,7 +49,9 @@ def _positive_float(text):
 
 
 def _names(text):
-    return [name for name in text.split(",") if name]
+    """Column names separated by commas; one holding a comma is quoted as in a CSV
+    file (``'"height, cm",weight'``)."""
+    return [name for name in next(csv.reader([text]), []) if name]
 
 
 INPUT_HELP = """\
@@ -93,7 +96,10 @@ def _add_input_options(parser):
     )
     choose = parser.add_mutually_exclusive_group()
     choose.add_argument(
-        "--columns", type=_names, metavar="A,B,...", help="model only these columns"
+        "--columns",
+        type=_names,
+        metavar="A,B,...",
+        help="model only these columns (quote a name with a comma: '\"a, b\",c')",
     )
     choose.add_argument(
         "--drop", type=_names, metavar="A,B,...", help="do not model these columns"

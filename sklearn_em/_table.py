@@ -155,7 +155,7 @@ def _features(source, names, id_column, columns, drop):
     if unknown:
         raise InputError(
             f"{source.name}: no column named {shorten(unknown[0])!r}; the columns are "
-            f"{shorten(', '.join(names), 120)}."
+            f"{shorten(', '.join(map(repr, names)), 120)}."
         )
     features = [
         n for n in names if (columns is None or n in columns) and n not in drop and n != id_column

@@ -264,6 +264,19 @@ def test_the_default_k_range_stops_at_the_number_of_rows(tmp_path, capsys):
     assert ("one component per row" in captured.err) == (best == "3")
 
 
+def test_a_column_name_with_a_comma_is_quoted_as_in_csv(tmp_path, capsys):
+    data = tmp_path / "cm.csv"
+    data.write_text('"height, cm",weight,shoe\n180,80,44\n170,,42\n160,60,39\n175,70,43\n')
+    out = tmp_path / "o.csv"
+    argv = [*IMPUTE, data, "--drop", "height, cm", "-o", out]
+    err = assert_refused(capsys, argv, tmp_path, data, "no column named 'height'")
+    assert "the columns are 'height, cm', 'weight', 'shoe'" in err
+    assert main([*IMPUTE, str(data), "--drop", '"height, cm"', "-o", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[2].startswith("170,") and lines[2].split(",")[1] != ""
+    assert main([*IMPUTE, str(data), "--columns", '"height, cm",weight', "-o", str(out)]) == 0
+
+
 @pytest.mark.parametrize("command", [CLUSTER, IMPUTE])
 def test_one_data_row_is_refused_by_name(tmp_path, capsys, command):
     data = tmp_path / "one.csv"
