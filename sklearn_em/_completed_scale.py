@@ -32,7 +32,8 @@ from ._dialect import with_nan_where_missing
 from ._filling import fill_missing
 from ._gaussian import SingularCovarianceError
 from ._normal_scores import NormalScores
-from ._overimpute import diagonal_prior, started_at
+from ._overimpute import started_at
+from ._prior import diagonal_prior
 
 # Rounds of draw, remap and refit: on breast_cancer under MAR the coverage
 # rose from one round to three and fell back at five (benchmarks/README.md).

@@ -41,7 +41,7 @@ from ._gaussian import SingularCovarianceError
 from ._missing_layout import LayoutCache
 from ._monitor import GAP_SAFETY
 from ._normal_scores import NormalScores
-from ._prior import ConjugatePrior
+from ._prior import floor_shrinkage, shrinkage_prior
 
 # Tried when both are "auto": one Gaussian (the classic EM imputer) and three
 # components sharing one covariance (each pattern is inverted once for all).
@@ -60,11 +60,10 @@ AUTO_COVARIANCE_TYPES = ("full", "tied")
 # estimated from few rows per feature extrapolates through its smallest
 # eigenvalues; on digits (61 features, rare extreme pixels) that decided the
 # error, while the small bundled datasets want the least shrinkage. 0 stands
-# for the least that keeps the prior proper, ``n_features + 1`` rows' worth
-# (``shrinkage_levels``): a weight that vanishes as rows are added, so that a
-# large sample is fitted as without the prior. (A fixed least weight of 0.02,
-# the rule before, took 1% to 10% off the imputations' accuracy on 50,000
-# rows of one Gaussian, where every weight should be none.)
+# for the least, the floor of ``n_features + 1`` degrees of freedom
+# (``shrinkage_levels``): a weight that vanishes as the rows' total weight
+# grows. (The least was 0.02 of the total weight before: on 50,000 rows of
+# one Gaussian it took 10% off the imputations' accuracy.)
 AUTO_SHRINKAGES = (0.0, 0.1)
 # A candidate needs this many rows per component.
 ROWS_PER_COMPONENT = 20
@@ -149,49 +148,11 @@ def candidate_settings(n_components, covariance_type, shape, prior=None, scale="
 
 def shrinkage_levels(n_features, total):
     """``AUTO_SHRINKAGES`` as the weights ``shrinkage_prior`` gives them on
-    ``n_features`` features and rows of that ``total`` weight: none below the
-    least proper prior's, ``(n_features + 1) / (n_features + 1 + total)``,
-    and each once, increasing (on few rows they are one)."""
-    least = (n_features + 1) / (n_features + 1 + total)
+    ``n_features`` features and rows of that ``total`` weight: none below its
+    floor's (``floor_shrinkage``), each once, increasing (on few rows they
+    are one)."""
+    least = floor_shrinkage(n_features, total)
     return tuple(sorted({max(level, least) for level in AUTO_SHRINKAGES}))
-
-
-def shrinkage_prior(X, shrinkage, sample_weight=None):
-    """A conjugate prior that shrinks covariances towards the column variances' diagonal.
-
-    With ``dof = nu`` and ``scale = nu D`` (``D`` the diagonal of the
-    observed column variances), a 'full' component's MAP covariance is
-    ``(nu D + W_k) / (nu + n_k + d + 1)``: up to a factor, the sample
-    covariance ``W_k / n_k`` shrunk towards ``D`` with weight
-    ``nu / (nu + n_k)``, a ridge that the conditional means (which a common
-    factor does not change) feel as such. ``nu`` is ``shrinkage / (1 -
-    shrinkage)`` times the number of rows (the total weight), so that one
-    component's weight is ``shrinkage``; at least ``d + 1``, the least that
-    keeps the prior proper with room. None for ``shrinkage`` 0.
-    """
-    if shrinkage <= 0:
-        return None
-    total = X.shape[0] if sample_weight is None else sample_weight.sum()
-    return diagonal_prior(
-        X, max(shrinkage / (1 - shrinkage) * total, X.shape[1] + 1.0), sample_weight
-    )
-
-
-def diagonal_prior(X, dof, sample_weight=None):
-    """``shrinkage_prior``'s prior of ``dof`` degrees of freedom: its scale is
-    ``dof`` times the diagonal of ``X``'s observed column variances."""
-    n_samples, d = X.shape
-    weights = np.ones(n_samples) if sample_weight is None else sample_weight
-    observed = ~np.isnan(X)
-    filled = np.where(observed, X, 0.0).astype(np.float64)
-    # A column observed in zero-weight rows only has no variance to shrink to.
-    total = np.maximum(weights @ observed, np.finfo(np.float64).tiny)
-    mean = (weights @ filled) / total
-    variances = (weights @ np.where(observed, (filled - mean) ** 2, 0.0)) / total
-    # A constant column still needs a positive scale; its own tiny variance would do.
-    floor = 1e-12 * variances.max() if variances.max() > 0 else 1.0
-    variances = np.maximum(variances, floor)
-    return ConjugatePrior(shrinkage=0.0, dof=dof, scale=dof * np.diag(variances))
 
 
 def choose_mixture(X, candidates, make_mixture, bounds, hidden, sample_weight=None):

@@ -10,7 +10,9 @@ are derived in docs/user_guide/map.rst and agree with mclust's Fortran
 (``msvvvp``, ``mseeep``, ``msvvip``, ``msviip``).
 
 The estimator resolves a ``ConjugatePrior`` against the training data once
-per fit (``resolve_prior``); the driver sees only the frozen result.
+per fit (``resolve_prior``); the driver sees only the frozen result. The
+imputer's choice shrinks its covariances with one such prior of its own
+(``shrinkage_prior``).
 """
 
 from dataclasses import dataclass
@@ -381,3 +383,49 @@ def _checked_scale(scale, d, covariance_type):
     if covariance_type in SCALAR_SCALE:
         return float(np.diag(matrix).mean())
     return matrix
+
+
+def shrinkage_prior(X, shrinkage, sample_weight=None):
+    """A conjugate prior that shrinks covariances towards the column variances' diagonal.
+
+    With ``dof = nu`` and ``scale = nu D`` (``D`` the diagonal of the
+    observed column variances), a 'full' component's MAP covariance is
+    ``(nu D + W_k) / (nu + n_k + d + 1)``: up to a factor, the sample
+    covariance ``W_k / n_k`` shrunk towards ``D`` with weight
+    ``nu / (nu + n_k)``, a ridge that the conditional means (which a common
+    factor does not change) feel as such. ``nu`` is ``shrinkage / (1 -
+    shrinkage)`` times the number of rows (the total weight), so that one
+    component's weight is ``shrinkage``; at least ``d + 1``, which keeps the
+    prior proper with room (a weight at or below ``floor_shrinkage``'s gives
+    exactly that). None for ``shrinkage`` 0.
+    """
+    if shrinkage <= 0:
+        return None
+    total = X.shape[0] if sample_weight is None else sample_weight.sum()
+    floor = X.shape[1] + 1.0
+    if shrinkage <= floor_shrinkage(X.shape[1], total):  # the floor exactly, on any total
+        return diagonal_prior(X, floor, sample_weight)
+    return diagonal_prior(X, max(shrinkage / (1 - shrinkage) * total, floor), sample_weight)
+
+
+def floor_shrinkage(n_features, total):
+    """The weight of ``shrinkage_prior``'s floor of ``n_features + 1`` degrees
+    of freedom beside rows of that ``total`` weight: the least it shrinks by."""
+    return (n_features + 1) / (n_features + 1 + total)
+
+
+def diagonal_prior(X, dof, sample_weight=None):
+    """``shrinkage_prior``'s prior of ``dof`` degrees of freedom: its scale is
+    ``dof`` times the diagonal of ``X``'s observed column variances."""
+    n_samples, d = X.shape
+    weights = np.ones(n_samples) if sample_weight is None else sample_weight
+    observed = ~np.isnan(X)
+    filled = np.where(observed, X, 0.0).astype(np.float64)
+    # A column observed in zero-weight rows only has no variance to shrink to.
+    total = np.maximum(weights @ observed, np.finfo(np.float64).tiny)
+    mean = (weights @ filled) / total
+    variances = (weights @ np.where(observed, (filled - mean) ** 2, 0.0)) / total
+    # A constant column still needs a positive scale; its own tiny variance would do.
+    floor = 1e-12 * variances.max() if variances.max() > 0 else 1.0
+    variances = np.maximum(variances, floor)
+    return ConjugatePrior(shrinkage=0.0, dof=dof, scale=dof * np.diag(variances))

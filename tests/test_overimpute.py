@@ -233,25 +233,32 @@ def test_shrinkage_prior_is_a_ridge_towards_the_column_variances():
     np.testing.assert_allclose(np.diag(few.scale), 4 * np.nanvar(X[:20], axis=0))
 
 
-def test_the_least_shrinkage_is_the_least_proper_prior_at_any_number_of_rows():
+def test_the_least_shrinkage_is_the_floor_of_d_plus_one_at_any_total_weight():
     d = 5
     least, most = shrinkage_levels(d, 1000)
     assert (least, most) == (pytest.approx((d + 1) / (d + 1 + 1000)), 0.1)
     X = np.random.default_rng(0).normal(size=(1000, d))
-    assert shrinkage_prior(X, least).dof == pytest.approx(d + 1)
+    assert shrinkage_prior(X, least).dof == d + 1
     assert shrinkage_prior(X, most).dof == pytest.approx(0.1 / 0.9 * 1000)
-    # On few rows the weight 0.1 is below the least proper prior's: one level.
+    # On few rows the weight 0.1 is below the floor's: one level.
     assert shrinkage_levels(d, 9 * (d + 1) - 1) == (pytest.approx((d + 1) / (10 * (d + 1) - 1)),)
     assert candidate_settings("auto", "auto", (1000, d), total=50.0).shrinkages == (
         shrinkage_levels(d, 50.0)
     )
+    # Weights of any scale keep the floor exact, even where its weight rounds to 1.
+    for scale in (1e-20, 1e-14, 1e6):
+        weights = np.full(1000, scale)
+        (floor, *_) = shrinkage_levels(d, weights.sum())
+        assert shrinkage_prior(X, floor, weights).dof == d + 1
+    tiny = EMImputer(random_state=0).fit(np.where(X > 2, np.nan, X), sample_weight=weights / 1e26)
+    assert tiny.mixture_.prior.dof == d + 1
 
 
 def test_on_many_rows_the_least_shrinkage_imputes_as_no_shrinkage():
     # Nearly collinear Gaussian columns: a shrinkage of fixed weight (0.02,
     # the rule before) bends the conditional means through the smallest
-    # eigenvalue, however many rows there are; the least proper prior's
-    # weight vanishes as rows are added.
+    # eigenvalue, however many rows there are; the floor's weight fades as
+    # rows are added.
     rng = np.random.default_rng(0)
     truth = rng.normal(size=(5000, 5)) @ rng.normal(size=(5, 5))
     hidden = rng.random(truth.shape) < 0.1
