@@ -2,6 +2,7 @@
 
 import argparse
 import csv
+import io
 import textwrap
 
 import numpy as np
@@ -51,7 +52,17 @@ def _positive_float(text):
 def _names(text):
     """Column names separated by commas; one holding a comma is quoted as in a CSV
     file (``'"height, cm",weight'``)."""
-    return [name for name in next(csv.reader([text]), []) if name]
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        if len(rows) > 1:
+            raise csv.Error("a line break outside quotes")
+    except csv.Error as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of names ({error}); separate them with commas and "
+            "quote a name that holds a comma, a quote or a line break as in CSV: "
+            "'\"a, b\",c'"
+        ) from None
+    return [name for name in (rows[0] if rows else []) if name]
 
 
 INPUT_HELP = """\
@@ -102,7 +113,10 @@ def _add_input_options(parser):
         help="model only these columns (quote a name with a comma: '\"a, b\",c')",
     )
     choose.add_argument(
-        "--drop", type=_names, metavar="A,B,...", help="do not model these columns"
+        "--drop",
+        type=_names,
+        metavar="A,B,...",
+        help="do not model these columns (quote a name with a comma: '\"a, b\",c')",
     )
 
 

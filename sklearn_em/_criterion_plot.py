@@ -11,6 +11,11 @@ IMAGE_FORMATS = ("png", "pdf", "svg")
 
 def image_format(path):
     """The format --plot writes ``path`` in, from its extension; an InputError for another."""
+    if str(path) == "-":
+        raise InputError(
+            "--plot cannot write to standard output (the labels may); name a .png, .pdf "
+            "or .svg file."
+        )
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in IMAGE_FORMATS:
         raise InputError(

@@ -86,11 +86,11 @@ def pool_estimates(estimates, variances, complete_dof=None):
         The variance (squared standard error) of each estimate, as the
         analysis reports it for a complete dataset.
 
-    complete_dof : float, default=None
+    complete_dof : float or array-like, default=None
         The degrees of freedom the analysis would have on complete data
-        (e.g. ``n_samples - n_parameters``); with it, the degrees of freedom
-        get Barnard and Rubin's small-sample adjustment. None assumes a
-        large sample.
+        (e.g. ``n_samples - n_parameters``), one for all estimates or one
+        each; with it, the degrees of freedom get Barnard and Rubin's
+        small-sample adjustment. None assumes a large sample.
 
     Returns
     -------
@@ -122,12 +122,8 @@ def pool_estimates(estimates, variances, complete_dof=None):
         raise ValueError("estimates and variances must be finite.")
     if (variances < 0).any():
         raise ValueError("variances must be non-negative: they are squared standard errors.")
-    if complete_dof is not None and not (np.isfinite(complete_dof) and complete_dof > 0):
-        raise ValueError(
-            "complete_dof must be a positive number, the degrees of freedom of the "
-            f"analysis on complete data (e.g. n_samples - n_parameters); got {complete_dof}. "
-            "None assumes a large sample."
-        )
+    if complete_dof is not None:
+        complete_dof = _checked_complete_dof(complete_dof)
     m = estimates.shape[0]
     qbar = estimates.mean(axis=0)
     ubar = variances.mean(axis=0)
@@ -141,3 +137,20 @@ def pool_estimates(estimates, variances, complete_dof=None):
             dof = np.where(np.isinf(dof), observed_dof, dof * observed_dof / (dof + observed_dof))
         fmi = np.where(np.isinf(dof), lam, (dof + 1) / (dof + 3) * lam + 2 / (dof + 3))
     return PooledEstimate(qbar, ubar, b, t, dof[()], fmi[()], m)
+
+
+def _checked_complete_dof(complete_dof):
+    """``complete_dof`` as float64 (a number, or one per estimate), each finite and positive."""
+    try:
+        if isinstance(complete_dof, (bool, str)):
+            raise TypeError
+        checked = np.asarray(complete_dof, dtype=np.float64)
+        if not (np.isfinite(checked).all() and (checked > 0).all()):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(
+            "complete_dof must be a positive number (or one per estimate), the degrees of "
+            "freedom of the analysis on complete data (e.g. n_samples - n_parameters); got "
+            f"{complete_dof!r}. None assumes a large sample."
+        ) from None
+    return checked

@@ -98,6 +98,8 @@ def test_the_plot_takes_its_format_from_its_name(tmp_path, capsys, data):
     for name in ("bic.txt", "bic"):
         argv = [*CLUSTER, data, "-o", tmp_path / "o.csv", "--plot", tmp_path / name]
         assert_refused(capsys, argv, tmp_path, data, "end it in .png, .pdf, .svg")
+    argv = [*CLUSTER, data, "-o", tmp_path / "o.csv", "--plot", "-"]
+    assert_refused(capsys, argv, tmp_path, data, "--plot cannot write to standard output")
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path):
@@ -118,6 +120,8 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path):
         (["--k", "a-b"], "K or LOW-HIGH"),
         (["--tol", "-1"], "number >= 0"),
         (["--max-iter", "x"], "positive integer"),
+        (["--drop", "a\nb"], "is not a list of names (a line break outside quotes)"),
+        (["--columns", '"x'], "is not a list of names (unexpected end of data)"),
     ],
 )
 def test_bad_option_values_are_usage_errors(tmp_path, capsys, data, argv, message):

@@ -80,7 +80,15 @@ def test_bad_input(estimates, variances, message):
         pool_estimates(estimates, variances)
 
 
-@pytest.mark.parametrize("complete_dof", [0, -5, np.inf, np.nan])
+@pytest.mark.parametrize("complete_dof", [0, -5, np.inf, np.nan, True, "10", [10.0, -1.0]])
 def test_complete_dof_must_be_a_positive_number(complete_dof):
     with pytest.raises(ValueError, match="complete_dof must be a positive number"):
-        pool_estimates([1.0, 1.2], [0.1, 0.1], complete_dof=complete_dof)
+        pool_estimates([[1.0, 2.0], [1.2, 2.5]], [[0.1, 0.1]] * 2, complete_dof=complete_dof)
+
+
+def test_complete_dof_may_be_one_per_estimate():
+    estimates, variances = [[1.0, 2.0], [1.2, 2.5], [0.9, 2.2]], [[0.1, 0.2]] * 3
+    each = pool_estimates(estimates, variances, complete_dof=[10.0, 20.0])
+    for j, dof in enumerate((10.0, 20.0)):
+        alone = pool_estimates(np.array(estimates)[:, j], np.array(variances)[:, j], dof)
+        assert each.degrees_of_freedom[j] == pytest.approx(alone.degrees_of_freedom)
