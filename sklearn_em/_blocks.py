@@ -185,8 +185,10 @@ def _release_blas_control():
     again until it is released (and ``limit()`` outside a ``with`` never
     releases it): the cap taken on a worker thread after one taken on the
     main thread did nothing, and one lifted by another thread than set it
-    stayed. The cap is set and lifted under ``_cap_lock``, so releasing
-    around each change cannot let two of its changes fight.
+    stayed. The cap is set and lifted under ``_cap_lock``, so two of its
+    own changes cannot fight. Another thread's limits can, as before
+    threadpoolctl 3.8: a ``threadpool_limits`` entered elsewhere while the
+    cap is held takes the cap for the original it restores.
     """
     controller = getattr(threadpoolctl, "OpenBLASController", None)
     release = getattr(controller, "clear_controlling_thread", None)

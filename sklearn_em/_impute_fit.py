@@ -37,7 +37,8 @@ def fit_attributes(imputer, X, rng, sample_weight=None):
     X = with_nan_where_missing(X, missing, modelled)
     if not modelled.any():
         return weights
-    check_spread_fits(X, columns=np.flatnonzero(modelled))
+    names = getattr(imputer, "feature_names_in_", np.arange(modelled.size))
+    check_spread_fits(X, columns=names[modelled])
     candidates = candidate_settings(
         imputer.n_components,
         imputer.covariance_type,

@@ -124,21 +124,23 @@ def as_float_array(value, parameter, label, shape):
 def check_spread_fits(X, columns=None):
     """Refuse features spread too far for a covariance in float64 to hold.
 
-    A spread whose square, summed over the rows, overflows float64 makes
-    every covariance infinite; the fit would fail later with an error about
-    a singular covariance or a prior the user never gave. ``columns`` are
-    the features' indices in the user's data (by default ``0, 1, ...``).
+    Where the squared deviations from a feature's mean sum past float64's
+    range, every covariance is infinite and the fit would fail later, with
+    an error about a singular covariance or about a prior the user never
+    gave. ``columns`` name the features in the user's data (by default
+    ``0, 1, ...``).
     """
+    too_far = []
     with np.errstate(over="ignore", invalid="ignore"):
-        spreads = np.array(
-            [np.ptp(column[~np.isnan(column)]) for column in X.T.astype(np.float64)]
-        )
-        too_far = np.flatnonzero(~np.isfinite(spreads**2 * X.shape[0]))
-    if too_far.size:
-        named = too_far if columns is None else np.asarray(columns)[too_far]
+        for j, column in enumerate(X.T):
+            observed = column[~np.isnan(column)].astype(np.float64)
+            if observed.size and not np.isfinite(np.sum((observed - observed.mean()) ** 2)):
+                too_far.append(j)
+    if too_far:
+        names = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
         raise ValueError(
-            f"Feature(s) {', '.join(map(str, named))} spread over more than float64 can "
-            f"square (up to {spreads[too_far].max():.3g} between their smallest and largest "
-            "values): no covariance can hold them. Rescale those features first, e.g. with "
+            f"Feature(s) {', '.join(str(names[j]) for j in too_far)} spread too far for "
+            "float64: the squares of their deviations from the mean overflow, so no "
+            "covariance can hold them. Rescale those features first, e.g. with "
             "sklearn.preprocessing.StandardScaler, or take logarithms of positive data."
         )

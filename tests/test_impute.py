@@ -322,11 +322,16 @@ def test_features_spread_beyond_float64_are_named(settings):
     X[:, 0] = np.nan  # dropped: the message counts the user's columns
     X[3, 1] = np.nan
     X[5, 3] = 1e160
-    with pytest.raises(ValueError, match=r"Feature\(s\) 3 spread over more than float64"):
+    with pytest.raises(ValueError, match=r"Feature\(s\) 3 spread too far for float64"):
         EMImputer(random_state=0, **settings).fit(X)
-    X[5, 3] = 1e150  # squared, still finite: fitted
+    X[5, 3] = 1e154  # its squares still sum within float64's range: fitted
     filled = EMImputer(random_state=0, **settings).fit_transform(X)
     assert np.isfinite(filled).all()
+    pd = pytest.importorskip("pandas")
+    X[5, 3] = 1e160
+    frame = pd.DataFrame(X, columns=["empty", "a", "b", "income"])
+    with pytest.raises(ValueError, match=r"Feature\(s\) income spread too far"):
+        EMImputer(random_state=0, **settings).fit(frame)
 
 
 def test_column_transformer_with_a_numeric_marker_and_pickling():
