@@ -170,7 +170,8 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         The number of EM passes of the kept fit.
 
     lower_bound_ : float
-        The mean log-likelihood of the last iterate of the kept fit (with a
+        A scalar of ``X``'s dtype, as in scikit-learn: the mean
+        log-likelihood of the last iterate of the kept fit (with a
         ``prior``: the log-posterior, log-likelihood plus log prior density,
         per sample; per unit of weight with ``sample_weight``).
 
@@ -340,8 +341,9 @@ class GaussianMixture(FittedMixtureMixin, ClusterMixin, DensityMixin, BaseEstima
         labels = em.labels(X, self._mixture()) if label else None
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
-        self.lower_bounds_ = result.lower_bounds
-        self.lower_bound_ = result.lower_bound
+        # Scalars of X's dtype, as scikit-learn's (the fit's own stay float64).
+        self.lower_bounds_ = [X.dtype.type(bound) for bound in result.lower_bounds]
+        self.lower_bound_ = X.dtype.type(result.lower_bound)
         self._convergence_trace = result.trace
         if label:
             self.labels_ = labels

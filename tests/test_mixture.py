@@ -268,6 +268,19 @@ def test_float32_input_gives_the_float64_model(blobs, covariance_type):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fitted_attributes_have_scikit_learns_types(blobs, dtype):
+    X = blobs[0].astype(dtype)
+    ours = GaussianMixture(3, acceleration=None, random_state=0).fit(X)
+    theirs = SklearnMixture(3, random_state=0).fit(X)
+    for name in ("lower_bound_", "n_iter_", "converged_"):
+        assert type(getattr(ours, name)) is type(getattr(theirs, name)), name
+    assert {type(bound) for bound in ours.lower_bounds_} == {type(theirs.lower_bounds_[0])}
+    for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"):
+        assert getattr(ours, name).dtype == getattr(theirs, name).dtype, name
+    assert ours.lower_bound_ == pytest.approx(theirs.lower_bound_, rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_pickle_round_trip(blobs, dtype):
     X = blobs[0].astype(dtype)
     model = GaussianMixture(4, random_state=0).fit(X)
