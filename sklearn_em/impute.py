@@ -46,9 +46,9 @@ class EMImputer(TransformerMixin, BaseEstimator):
         covariance type, by overimputation: 10% of the observed cells are
         hidden and each candidate imputes them back (RMSE in each column's
         standard deviations). Chosen models have their covariances shrunk
-        towards the column variances (weight 0.1, or the least: ``n_features
-        + 1`` rows' worth, which fades as rows are added; screened with one
-        Gaussian fitted to the rest) and are fitted on each feature's normal
+        towards the column variances (weight 0.1, or the least, worth
+        ``n_features + 1`` rows, which fades as rows are added; screened with
+        one Gaussian fitted to the rest) and are fitted on each feature's normal
         scores if a Gaussian screened there does clearly better (``scale``).
         Then one full Gaussian (the classic EM imputer) and three tied
         components are fitted to all the data; the one whose re-imputations
