@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ._cli_parser import build_parser
+from ._collapse import collapsed_components
 from ._criterion_plot import criterion_image, image_format, pyplot
 from ._output import STDOUT, check_outputs, columns_writer, completed_writer, write_outputs
 from ._table import InputError, import_pandas, open_source, read_table
@@ -150,7 +151,7 @@ def cluster(args):
     n_types = 4 if args.covariance_type == "auto" else 1
     _fit_showing_progress(selector, X, n_fits=n_types * len(ks))
     _print_criterion(selector, args, sys.stderr if args.output == STDOUT else sys.stdout)
-    _warn_about_selection(selector, ks, len(X))
+    _warn_about_selection(selector, ks, X)
 
     columns = {table.id_name: table.ids} if table.id_name else {}
     columns["label"] = selector.labels_
@@ -187,15 +188,18 @@ def _print_criterion(selector, args, out):
         print(f"{k:>4}  {cov:<10}  {value:14.3f}{mark}", file=out)
 
 
-def _warn_about_selection(selector, ks, n_rows):
-    # An unconverged chosen fit is GaussianMixtureIC's own ConvergenceWarning.
+def _warn_about_selection(selector, ks, X):
+    # An unconverged chosen fit is GaussianMixtureIC's own ConvergenceWarning,
+    # a collapsed one its UserWarning: no advice to widen the range then.
     criterion, best = selector.criterion_, selector.best_params_
     unconverged = criterion["converged"].count(False)
     if unconverged:
         _say(f"warning: {unconverged} of {len(criterion['converged'])} fits did not converge.")
-    k = best["n_components"]
+    k, n_rows = best["n_components"], len(X)
     if len(ks) > 1 and k == max(ks) and k >= n_rows:
         _say(f"warning: the best k is {k}, one component per row: too few rows to choose k.")
+    elif collapsed_components(selector.best_estimator_, X):
+        _say("warning: --prior conjugate keeps every component's covariance proper.")
     elif len(ks) > 1 and k == max(ks):
         _say(
             f"warning: the best k is the largest tried ({k}); the criterion may fall further. "

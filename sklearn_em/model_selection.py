@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import single_blas_thread
+from ._collapse import warn_if_collapsed
 from ._dask import is_dask_collection, persisted_if_it_fits
 from ._gaussian import FAMILIES
 from ._sample_weight import validated_sample_weight, weighted_criterion
@@ -84,6 +85,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     In the spirit of R's mclust: every pair of a number of components and a
     covariance type is fitted, and the one with the lowest criterion on the
     training data is kept. Prediction, scoring and sampling go to that model.
+    A warning says when it has a component on too few rows for its
+    covariance (``prior='conjugate'`` keeps every covariance proper).
 
     Parameters
     ----------
@@ -279,6 +282,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             self.best_estimator_.labels_ = self.best_estimator_.predict(source)
         self.labels_ = self.best_estimator_.labels_
         self.n_iter_ = self.best_estimator_.n_iter_
+        warn_if_collapsed(self.best_estimator_, X, weights, stacklevel=4)
         if not self.best_estimator_.converged_ and self.max_iter > 0:
             warnings.warn(
                 f"The chosen model (n_components={candidates[best][0]}, covariance_type="

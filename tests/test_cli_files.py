@@ -298,3 +298,14 @@ def test_prior_reaches_the_imputer(tmp_path, data):
     expected = imputer.fit_transform(X)
     written = np.loadtxt(map_, delimiter=",", skiprows=1)
     np.testing.assert_allclose(written[[0, 5], [1, 0]], expected[[0, 5], [1, 0]], rtol=1e-9)
+
+
+def test_a_chosen_model_on_collapsed_components_gets_advice_not_a_wider_range(tmp_path, capsys):
+    data = tmp_path / "noise.csv"
+    rows = np.random.default_rng(5).normal(size=(40, 3))
+    data.write_text("a,b,c\n" + "\n".join(",".join(f"{v:.6f}" for v in row) for row in rows))
+    assert main(["cluster", str(data), "-o", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "on fewer than the 4 rows a covariance needs" in err
+    assert "--prior conjugate keeps every component's covariance proper" in err
+    assert "Try a wider range" not in err

@@ -79,6 +79,7 @@ def test_information_criterion_selection_finds_k_and_covariance_type(blobs):
     assert selector.sample(5)[0].shape == (5, 3)
 
 
+@pytest.mark.filterwarnings("ignore:The chosen model .* on fewer than")
 def test_information_criterion_aic_and_skipped_candidates():
     from sklearn_em import GaussianMixtureIC
 
@@ -122,6 +123,7 @@ def test_selector_refuses_component_counts_that_are_not_positive_integers(n_comp
         GaussianMixtureIC(n_components=n_components).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore:The chosen model .* on fewer than")
 def test_selector_with_a_huge_count_tries_up_to_the_number_of_samples():
     X = np.random.default_rng(0).normal(size=(6, 2))
     selector = GaussianMixtureIC(n_components=10**12, covariance_type="spherical").fit(X)
@@ -140,3 +142,25 @@ def test_selector_warns_when_its_chosen_model_did_not_converge():
     X = np.random.default_rng(0).normal(size=(200, 2))
     with pytest.warns(ConvergenceWarning, match="chosen model .* did not converge"):
         GaussianMixtureIC(n_components=3, max_iter=1, random_state=0).fit(X)
+
+
+def test_selector_warns_when_its_chosen_model_has_a_component_on_too_few_rows():
+    import warnings
+
+    from sklearn_em._collapse import rows_needed
+
+    X = np.random.default_rng(6).normal(size=(40, 3))  # pure noise: one Gaussian
+    with pytest.warns(UserWarning, match="component\\(s\\) on fewer than the 4 rows"):
+        selector = GaussianMixtureIC(covariance_type="full", random_state=0).fit(X)
+    # The warning is the truth: some component's responsibilities add to fewer
+    # rows than a full covariance on 3 features needs.
+    best = selector.best_estimator_
+    held = best.predict_proba(X).sum(axis=0)
+    assert best.n_components > 1 and held.min() < rows_needed("full", 3) == 4
+    # A prior keeps every covariance proper; separated clusters need no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        GaussianMixtureIC(covariance_type="full", prior="conjugate", random_state=0).fit(X)
+        rng = np.random.default_rng(0)
+        blobs = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(8, 1, (100, 2))])
+        GaussianMixtureIC(4, covariance_type="all", random_state=0).fit(blobs)
