@@ -229,16 +229,12 @@ class GaussianFamily:
                 out[part] = cond.log_prob
         return out
 
-    def conditionals(self, mixture, X, cache=None, key=None):
-        """Conditional moments of rows ``X`` holding NaN, and the origin they are about.
-
-        With a ``cache``, the layout of their NaN is kept in it under ``key``.
-        """
+    def conditionals(self, mixture, X, cache, key):
+        """Conditional moments of rows ``X`` holding NaN, and the origin they are about;
+        the layout of their NaN is kept in ``cache`` under ``key``."""
         prepared = self.prepare(mixture, np.float64, X.shape[0])
         Xc = X - prepared.shift
-        layout = None
-        if cache is not None and not self.type.diagonal:
-            layout = cache.layout(key, np.isnan(Xc), self.tuning)
+        layout = None if self.type.diagonal else cache.layout(key, np.isnan(Xc), self.tuning)
         return self._conditionals(prepared, Xc, layout), prepared.shift
 
     # -- parameters ------------------------------------------------------
