@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from ._cli_parser import build_parser
-from ._collapse import collapsed_components
 from ._criterion_plot import criterion_image, image_format, pyplot
 from ._output import STDOUT, check_outputs, columns_writer, completed_writer, write_outputs
 from ._table import InputError, import_pandas, open_source, read_table
@@ -151,7 +150,7 @@ def cluster(args):
     n_types = 4 if args.covariance_type == "auto" else 1
     _fit_showing_progress(selector, X, n_fits=n_types * len(ks))
     _print_criterion(selector, args, sys.stderr if args.output == STDOUT else sys.stdout)
-    _warn_about_selection(selector, ks, X)
+    _warn_about_selection(selector, ks, len(X))
 
     columns = {table.id_name: table.ids} if table.id_name else {}
     columns["label"] = selector.labels_
@@ -188,17 +187,17 @@ def _print_criterion(selector, args, out):
         print(f"{k:>4}  {cov:<10}  {value:14.3f}{mark}", file=out)
 
 
-def _warn_about_selection(selector, ks, X):
+def _warn_about_selection(selector, ks, n_rows):
     # An unconverged chosen fit is GaussianMixtureIC's own ConvergenceWarning,
     # a collapsed one its UserWarning: no advice to widen the range then.
     criterion, best = selector.criterion_, selector.best_params_
     unconverged = criterion["converged"].count(False)
     if unconverged:
         _say(f"warning: {unconverged} of {len(criterion['converged'])} fits did not converge.")
-    k, n_rows = best["n_components"], len(X)
+    k = best["n_components"]
     if len(ks) > 1 and k == max(ks) and k >= n_rows:
         _say(f"warning: the best k is {k}, one component per row: too few rows to choose k.")
-    elif collapsed_components(selector.best_estimator_, X):
+    elif selector._collapsed:
         _say("warning: --prior conjugate keeps every component's covariance proper.")
     elif len(ks) > 1 and k == max(ks):
         _say(

@@ -282,7 +282,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             self.best_estimator_.labels_ = self.best_estimator_.predict(source)
         self.labels_ = self.best_estimator_.labels_
         self.n_iter_ = self.best_estimator_.n_iter_
-        warn_if_collapsed(self.best_estimator_, X, weights, stacklevel=4)
+        self._collapsed = warn_if_collapsed(self.best_estimator_, X, weights, stacklevel=4)
         if not self.best_estimator_.converged_ and self.max_iter > 0:
             warnings.warn(
                 f"The chosen model (n_components={candidates[best][0]}, covariance_type="
